@@ -1,0 +1,128 @@
+"""Reads, always scoped to what the viewer may see, with the joins a page needs."""
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from .models import (
+    Capability,
+    Company,
+    DirectoryEntry,
+    LeadAppointment,
+    Material,
+    Membership,
+    MembershipStatus,
+    Network,
+    Process,
+)
+from .permissions import roles_of
+
+
+def network_list(*, viewer) -> QuerySet[Network]:
+    qs = Network.objects.prefetch_related("fees", "partners")
+    if roles_of(viewer).is_platform_admin:
+        return qs
+    return qs.filter(is_active=True)
+
+
+def _company_visibility(viewer) -> Q | None:
+    """Member companies form the public catalogue; a non-member is seen only by the staff of
+    the networks whose directory holds it, and a company always sees itself."""
+    roles = roles_of(viewer)
+    if roles.is_platform_admin:
+        return None
+    live_member = Membership.objects.filter(
+        company=OuterRef("pk"), status=MembershipStatus.ACTIVE, network__is_active=True
+    )
+    visible = Q(Exists(live_member))
+    if roles.staff_network_ids:
+        visible |= Q(
+            Exists(
+                DirectoryEntry.objects.filter(
+                    company=OuterRef("pk"), network_id__in=roles.staff_network_ids
+                )
+            )
+        ) | Q(
+            Exists(
+                Membership.objects.filter(
+                    company=OuterRef("pk"), network_id__in=roles.staff_network_ids
+                )
+            )
+        )
+    if roles.company_id:
+        visible |= Q(pk=roles.company_id)
+    return visible
+
+
+def company_list(*, viewer) -> QuerySet[Company]:
+    visible = _company_visibility(viewer)
+    qs = Company.objects.all() if visible is None else Company.objects.filter(visible)
+    return qs.prefetch_related(
+        "contacts",
+        "memberships__network",
+        "capabilities__process",
+        "capabilities__material",
+        "certified_workers",
+        "equipment",
+    )
+
+
+def capability_list(*, viewer) -> QuerySet[Capability]:
+    visible = _company_visibility(viewer)
+    qs = Capability.objects.select_related("company", "process", "material")
+    if visible is None:
+        return qs
+    return qs.filter(company__in=Company.objects.filter(visible).values("pk"))
+
+
+def membership_list(*, viewer) -> QuerySet[Membership]:
+    roles = roles_of(viewer)
+    qs = Membership.objects.select_related("network", "company")
+    if roles.is_platform_admin:
+        return qs
+    return qs.filter(
+        Q(network_id__in=roles.staff_network_ids)
+        | Q(company_id=roles.company_id)
+        | Q(status=MembershipStatus.ACTIVE, network__is_active=True)
+    )
+
+
+def appointment_list(*, viewer) -> QuerySet[LeadAppointment]:
+    """Staff of the network and its member companies see appointments (members recommend)."""
+    roles = roles_of(viewer)
+    qs = LeadAppointment.objects.select_related(
+        "network", "company", "opened_by", "decided_by"
+    ).annotate(recommendation_count=Count("recommendations"))
+    if roles.is_platform_admin:
+        return qs
+    return qs.filter(
+        Q(network_id__in=roles.staff_network_ids)
+        | Q(network_id__in=roles.member_network_ids)
+        | Q(company_id=roles.company_id)
+    )
+
+
+def directory_list(*, viewer) -> QuerySet[DirectoryEntry]:
+    roles = roles_of(viewer)
+    qs = DirectoryEntry.objects.select_related("network", "company").prefetch_related(
+        "company__capabilities__process", "company__capabilities__material"
+    )
+    if roles.is_platform_admin:
+        return qs
+    return qs.filter(network_id__in=roles.staff_network_ids)
+
+
+def process_list(*, viewer=None) -> QuerySet[Process]:
+    return Process.objects.filter(is_active=True)
+
+
+def material_list(*, viewer=None) -> QuerySet[Material]:
+    return Material.objects.filter(is_active=True)
+
+
+def member_directory(*, viewer, network: Network) -> QuerySet[Company]:
+    """The secretariat's member directory: companies with a membership in `network`."""
+    return (
+        company_list(viewer=viewer)
+        .filter(memberships__network=network)
+        .distinct()
+        .order_by("legal_name_kana", "id")
+    )
