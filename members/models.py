@@ -206,6 +206,11 @@ class Company(models.Model):
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     capital_yen = models.PositiveBigIntegerField(_("capital (yen)"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
+    # The network whose secretariat entered the company: its staff see it before it joins
+    # or is listed in the directory.
+    registered_by_network = models.ForeignKey(
+        Network, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

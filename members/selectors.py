@@ -34,18 +34,22 @@ def _company_visibility(viewer) -> Q | None:
     )
     visible = Q(Exists(live_member))
     if roles.staff_network_ids:
-        visible |= Q(
-            Exists(
-                DirectoryEntry.objects.filter(
-                    company=OuterRef("pk"), network_id__in=roles.staff_network_ids
+        visible |= (
+            Q(
+                Exists(
+                    DirectoryEntry.objects.filter(
+                        company=OuterRef("pk"), network_id__in=roles.staff_network_ids
+                    )
                 )
             )
-        ) | Q(
-            Exists(
-                Membership.objects.filter(
-                    company=OuterRef("pk"), network_id__in=roles.staff_network_ids
+            | Q(
+                Exists(
+                    Membership.objects.filter(
+                        company=OuterRef("pk"), network_id__in=roles.staff_network_ids
+                    )
                 )
             )
+            | Q(registered_by_network_id__in=roles.staff_network_ids)
         )
     if roles.company_id:
         visible |= Q(pk=roles.company_id)

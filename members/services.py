@@ -158,14 +158,23 @@ def may_edit_company(actor, company: Company) -> bool:
     return any(roles.is_secretariat(n) for n in network_ids)
 
 
-def company_create(*, actor, data: dict) -> Company:
-    """Register a company (a future member or a directory entry). Secretariat staff only."""
-    if not roles_of(actor).is_any_secretariat:
+def company_create(*, actor, data: dict, network: Network | None = None) -> Company:
+    """Register a company (a future member or a directory entry). Secretariat staff only.
+
+    `network` is the registering secretariat's network; it may be left out when the actor
+    serves one network only.
+    """
+    roles = roles_of(actor)
+    if not roles.is_any_secretariat:
         raise NotAllowed(_("Only a secretariat may register companies."))
+    if network is None and len(roles.secretariat_network_ids) == 1:
+        network = Network.objects.get(pk=next(iter(roles.secretariat_network_ids)))
+    if network is not None and not roles.is_secretariat(network.pk):
+        raise NotAllowed(_("You are not in this network's secretariat."))
     unknown = set(data) - COMPANY_FIELDS
     if unknown:
         raise BrokerageError(_("Unknown field."), field=sorted(unknown)[0])
-    company = Company(**_normalize_company_data(data))
+    company = Company(**_normalize_company_data(data), registered_by_network=network)
     company.full_clean()
     _check_registration_matches_corporate_number(company)
     with transaction.atomic():

@@ -42,6 +42,7 @@ def make_corporate_number(seed: int) -> str:
 class NetworkFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Network
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"テストネットワーク{n}")
     name_en = factory.Sequence(lambda n: f"Test network {n}")
@@ -76,6 +77,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.jp")
