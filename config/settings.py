@@ -9,6 +9,7 @@ SECRET_KEY, DATABASE_URL, REDIS_URL and ALLOWED_HOSTS: they have no default ther
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -155,7 +156,17 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 1,
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# A few frequent scans ("what is due now?") rather than one timer per object.
+CELERY_BEAT_SCHEDULE = {
+    "notifications-relay": {
+        "task": "brokerage.notifications_relay_task",
+        "schedule": 60.0,
+    },
+    "capacity-reminders": {
+        "task": "brokerage.capacity_reminders_task",
+        "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
+    },
+}
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -192,6 +203,8 @@ STORAGES = {
 # --- E-mail ---------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
+# Absolute links in e-mails.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,0 +1,170 @@
+"""The notification outbox: write with the event, deliver after commit, relay what was missed.
+
+`notify()` is called inside the service's transaction. After commit each new notification is
+queued for e-mail delivery; if the broker is down the row simply stays `pending` and the
+relay job (every minute) queues it again. Delivery locks the row and sends only while it is
+still pending, so repeats and redeliveries never send twice.
+"""
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from kombu.exceptions import OperationalError
+
+from .models import EmailStatus, Notification
+
+logger = logging.getLogger(__name__)
+
+# Give the after-commit enqueue time to happen before the relay queues a row again.
+RELAY_GRACE_SECONDS = 30
+RELAY_BATCH = 500
+
+
+def notify(
+    *,
+    recipients: Iterable,
+    event_key: str,
+    kind: str,
+    template: str,
+    context: dict,
+    link: str = "",
+) -> list[Notification]:
+    """Write one notification per recipient for an event, in each recipient's language.
+
+    `template` names `brokerage/notifications/<template>.txt`: its first line is the subject,
+    the rest the body. Recipients already notified of `event_key` are skipped. Call inside the
+    event's transaction; delivery is queued after commit.
+    """
+    recipients = {user.pk: user for user in recipients if user is not None}
+    if not recipients:
+        return []
+    already = set(
+        Notification.objects.filter(event_key=event_key, recipient_id__in=recipients).values_list(
+            "recipient_id", flat=True
+        )
+    )
+    rows = []
+    for user in recipients.values():
+        if user.pk in already:
+            continue
+        with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+            text = render_to_string(
+                f"brokerage/notifications/{template}.txt", {"recipient": user, **context}
+            ).strip()
+        subject, _sep, body = text.partition("\n")
+        rows.append(
+            Notification(
+                recipient=user,
+                event_key=event_key,
+                kind=kind,
+                subject=subject.strip()[:200],
+                body=body.strip(),
+                link=link,
+                email_status=EmailStatus.PENDING if user.email else EmailStatus.SKIPPED,
+            )
+        )
+    # ignore_conflicts: a concurrent writer of the same event wins; nobody is told twice.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    created = list(
+        Notification.objects.filter(
+            event_key=event_key,
+            recipient_id__in=[r.recipient_id for r in rows],
+            email_status=EmailStatus.PENDING,
+        ).values_list("pk", flat=True)
+    )
+    if created:
+        transaction.on_commit(lambda: enqueue_delivery(created))
+    return rows
+
+
+def enqueue_delivery(notification_ids: Iterable[int]) -> int:
+    """Queue e-mail delivery. A broker outage is logged, not raised: the relay retries."""
+    from .tasks import notification_deliver_task
+
+    queued = 0
+    for pk in notification_ids:
+        try:
+            notification_deliver_task.delay(pk)
+            queued += 1
+        except OperationalError:
+            logger.warning("Broker unavailable; notification %s left for the relay", pk)
+            break
+    return queued
+
+
+MAX_ATTEMPTS = 8
+
+
+def notification_deliver(*, notification_id: int) -> bool:
+    """Send one notification's e-mail if it is still pending. Returns True if it sent.
+
+    The row stays locked while sending, so a concurrent repeat waits and then finds it sent.
+    A failed attempt is recorded (and the error re-raised for the task's retry); after
+    MAX_ATTEMPTS the notification is marked failed and the relay leaves it alone.
+    """
+    error = None
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("recipient")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None or notification.email_status != EmailStatus.PENDING:
+            return False
+        notification.email_attempts += 1
+        try:
+            send_mail(
+                subject=notification.subject,
+                message=f"{notification.body}\n\n{settings.SITE_URL}{notification.link}",
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[notification.recipient.email],
+            )
+        except Exception as exc:
+            error = exc
+            notification.last_error = repr(exc)[:2000]
+            if notification.email_attempts >= MAX_ATTEMPTS:
+                notification.email_status = EmailStatus.FAILED
+            notification.save(update_fields=["email_attempts", "last_error", "email_status"])
+        else:
+            notification.email_status = EmailStatus.SENT
+            notification.emailed_at = timezone.now()
+            notification.save(update_fields=["email_status", "emailed_at", "email_attempts"])
+    if error is not None:
+        raise error
+    return True
+
+
+def notification_mark_failed(*, notification_id: int, error: str) -> None:
+    """Called when retries are exhausted: the secretariat sees it, the relay leaves it."""
+    Notification.objects.filter(pk=notification_id, email_status=EmailStatus.PENDING).update(
+        email_status=EmailStatus.FAILED, last_error=error[:2000]
+    )
+
+
+def notifications_relay() -> int:
+    """Queue pending notifications older than the grace period (missed by a broker outage or
+    a crash between commit and publish). Returns how many were queued."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=RELAY_GRACE_SECONDS)
+    ids = list(
+        Notification.objects.filter(email_status=EmailStatus.PENDING, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:RELAY_BATCH]
+    )
+    return enqueue_delivery(ids)
+
+
+def notification_mark_read(*, actor, notification: Notification) -> Notification:
+    if notification.recipient_id != actor.pk:
+        from core.errors import NotAllowed
+
+        raise NotAllowed("This notification is not yours.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
