@@ -4,7 +4,9 @@ import smtplib
 
 from celery import shared_task
 
-from . import notifications, services
+from orders import services as order_services
+
+from . import dispatch, notifications, services
 
 
 @shared_task(
@@ -36,3 +38,19 @@ def capacity_reminders_task() -> int:
 @shared_task(name="brokerage.notifications_relay_task", ignore_result=True)
 def notifications_relay_task() -> int:
     return notifications.notifications_relay()
+
+
+@shared_task(name="brokerage.event_dispatch_task", acks_late=True, max_retries=5)
+def event_dispatch_task(event_id: int) -> bool:
+    return dispatch.event_dispatch(event_id=event_id)
+
+
+@shared_task(name="brokerage.events_relay_task", ignore_result=True)
+def events_relay_task() -> int:
+    return dispatch.events_relay()
+
+
+@shared_task(name="brokerage.inquiries_close_due_task", ignore_result=True)
+def inquiries_close_due_task() -> int:
+    """Close the application windows whose deadline has passed."""
+    return order_services.inquiries_close_due()

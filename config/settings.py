@@ -162,6 +162,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "brokerage.notifications_relay_task",
         "schedule": 60.0,
     },
+    "events-relay": {"task": "brokerage.events_relay_task", "schedule": 60.0},
+    "inquiries-close-due": {"task": "brokerage.inquiries_close_due_task", "schedule": 60.0},
     "capacity-reminders": {
         "task": "brokerage.capacity_reminders_task",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
@@ -243,6 +245,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MembershipStatusEnum": "members.models.MembershipStatus.choices",
         "AppointmentStatusEnum": "members.models.AppointmentStatus.choices",
+        "PrefectureEnum": "members.prefectures.PREFECTURE_CHOICES",
+        "AwardModeEnum": "orders.models.AwardMode.choices",
+        "InquiryStatusEnum": "orders.models.InquiryStatus.choices",
         **{
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
             for name in (

@@ -7,6 +7,7 @@ from core import health
 
 api_v1 = [
     path("", include("members.api.urls")),
+    path("", include("orders.api.urls")),
     path("", include("brokerage.api.urls")),
 ]
 

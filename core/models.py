@@ -34,3 +34,36 @@ class StatusChange(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("StatusChange rows are append-only")
+
+
+class DomainEvent(models.Model):
+    """Something that happened (an inquiry submitted, an award confirmed), written in the same
+    transaction as the change: the outbox. The brokerage dispatcher turns each event into
+    notifications (and, for partners, webhooks and the change feed) after commit; rows not yet
+    dispatched are picked up again by a relay job, so no event is lost if the broker is down.
+    """
+
+    kind = models.CharField(max_length=60)
+    aggregate = models.CharField(max_length=40)
+    aggregate_id = models.PositiveBigIntegerField()
+    network_id = models.PositiveBigIntegerField(null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["aggregate", "aggregate_id", "id"]),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="event_undispatched",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.aggregate}#{self.aggregate_id}"

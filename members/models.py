@@ -68,6 +68,25 @@ class Network(models.Model):
     application_window_days = models.PositiveSmallIntegerField(
         _("application window (days)"), default=7
     )
+    bid_rule = models.CharField(
+        _("bid rule"),
+        max_length=20,
+        choices=[
+            ("lowest_price", _("Lowest price")),
+            ("weighted", _("Weighted score")),
+        ],
+        default="weighted",
+    )
+    # Weights of the weighted bid score, in points (they need not add up to 100).
+    weight_price = models.PositiveSmallIntegerField(_("weight: price"), default=60)
+    weight_lead_time = models.PositiveSmallIntegerField(_("weight: lead time"), default=20)
+    weight_track_record = models.PositiveSmallIntegerField(_("weight: track record"), default=10)
+    weight_fairness = models.PositiveSmallIntegerField(
+        _("weight: fairness (rotates work among leads)"), default=10
+    )
+    applications_opened_by_committee = models.BooleanField(
+        _("applications are opened together by the committee"), default=False
+    )
     lead_recommendations_required = models.PositiveSmallIntegerField(
         _("recommendations needed for a lead appointment"), default=2
     )

@@ -7,4 +7,39 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Companies and their capabilities.
+    path("my-company/", views.my_company, name="my_company"),
+    path("my-company/capabilities/", views.my_capabilities, name="my_capabilities"),
+    path("companies/<int:pk>/", views.company_detail, name="company_detail"),
+    path("companies/<int:pk>/edit/", views.company_edit, name="company_edit"),
+    path(
+        "companies/<int:company_id>/capabilities/",
+        views.capability_list,
+        name="capability_list",
+    ),
+    path(
+        "companies/<int:company_id>/capabilities/new/",
+        views.capability_create,
+        name="capability_create",
+    ),
+    path("capabilities/<int:pk>/edit/", views.capability_edit, name="capability_edit"),
+    path("capabilities/<int:pk>/spare/", views.capability_spare, name="capability_spare"),
+    path("capabilities/<int:pk>/delete/", views.capability_delete, name="capability_delete"),
+    # Directories for the secretariat and the committee.
+    path("directory/", views.directory_index, name="directory_index"),
+    path("networks/<int:network_id>/members/", views.member_directory, name="member_directory"),
+    path(
+        "networks/<int:network_id>/non-members/",
+        views.nonmember_directory,
+        name="nonmember_directory",
+    ),
+    # Lead-company appointments.
+    path("appointments/", views.appointment_list, name="appointment_list"),
+    path("appointments/<int:pk>/", views.appointment_detail, name="appointment_detail"),
+    path(
+        "appointments/<int:pk>/recommend/",
+        views.appointment_recommend,
+        name="appointment_recommend",
+    ),
+    path("appointments/<int:pk>/decide/", views.appointment_decide, name="appointment_decide"),
 ]

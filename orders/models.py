@@ -1,0 +1,281 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Buyer, Company, FinishKind, Material, Network, Process
+from members.prefectures import PREFECTURE_CHOICES
+
+
+class InquiryStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Received, being screened")
+    QUESTION = "question", _("Waiting for the buyer's answer")
+    COMMITTEE = "committee", _("With the steering committee")
+    OPEN = "open", _("Open for applications")
+    EVALUATION = "evaluation", _("Applications closed, choosing the lead")
+    AWARDED = "awarded", _("Awarded")
+    REJECTED = "rejected", _("Declined with reasons")
+    REFERRAL = "referral", _("Referred outside the network")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the buyer")
+
+
+S = InquiryStatus
+INQUIRY_TRANSITIONS = {
+    S.SUBMITTED: {S.OPEN, S.QUESTION, S.COMMITTEE, S.REJECTED, S.REFERRAL, S.WITHDRAWN},
+    S.QUESTION: {S.SUBMITTED, S.REJECTED, S.WITHDRAWN},
+    S.COMMITTEE: {S.OPEN, S.REJECTED, S.REFERRAL},
+    S.OPEN: {S.EVALUATION, S.REFERRAL, S.WITHDRAWN},
+    S.EVALUATION: {S.AWARDED, S.REFERRAL, S.WITHDRAWN},
+    S.AWARDED: set(),
+    S.REJECTED: set(),
+    S.REFERRAL: set(),
+    S.WITHDRAWN: set(),
+}
+# Statuses in which the inquiry has reached an outcome: never silence.
+INQUIRY_OUTCOMES = frozenset({S.AWARDED, S.REJECTED, S.REFERRAL, S.WITHDRAWN})
+
+
+class LotPattern(models.TextChoices):
+    ONE_OFF = "one_off", _("One-off")
+    REPEAT = "repeat", _("Repeat orders")
+
+
+class AwardMode(models.TextChoices):
+    BID = "bid", _("By bid (入札)")
+    COORDINATION = "coordination", _("By coordination (調整)")
+
+
+class Inquiry(models.Model):
+    """An inquiry (引き合い): what a buyer asks the network to make, through its one window."""
+
+    TRANSITIONS = INQUIRY_TRANSITIONS
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="inquiries")
+    reference = models.CharField(_("reference"), max_length=30, unique=True)
+    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="inquiries")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The buyer, or the secretariat taking an inquiry by phone."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=InquiryStatus.choices, default=S.SUBMITTED
+    )
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"))
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    processes = models.ManyToManyField(Process, related_name="+", verbose_name=_("processes"))
+    finish_kind = models.CharField(
+        _("finish wanted"), max_length=10, choices=FinishKind.choices, blank=True
+    )
+    finish_grit = models.PositiveIntegerField(_("grit (#)"), null=True, blank=True)
+    finish_ra_input = models.DecimalField(
+        _("Ra (µm)"), max_digits=6, decimal_places=3, null=True, blank=True
+    )
+    # The wanted finish on the Ra scale (None: no requirement), comparable with capabilities.
+    required_ra_um = models.DecimalField(
+        max_digits=6, decimal_places=3, null=True, blank=True, editable=False
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    lot_pattern = models.CharField(
+        _("lot pattern"), max_length=10, choices=LotPattern.choices, default=LotPattern.ONE_OFF
+    )
+    length_mm = models.PositiveIntegerField(_("length (mm)"), validators=[MinValueValidator(1)])
+    width_mm = models.PositiveIntegerField(_("width (mm)"), validators=[MinValueValidator(1)])
+    height_mm = models.PositiveIntegerField(_("height (mm)"), validators=[MinValueValidator(1)])
+    weight_kg = models.DecimalField(
+        _("weight (kg)"), max_digits=9, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    desired_delivery_date = models.DateField(_("desired delivery date"))
+    delivery_prefecture = models.CharField(
+        _("delivery prefecture"), max_length=2, choices=PREFECTURE_CHOICES
+    )
+    delivery_city = models.CharField(_("delivery city"), max_length=100, blank=True)
+    budget_yen = models.PositiveBigIntegerField(_("budget (yen)"), null=True, blank=True)
+    nda_required = models.BooleanField(_("NDA needed"), default=False)
+
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    application_deadline = models.DateTimeField(_("application deadline"), null=True, blank=True)
+    award_mode = models.CharField(
+        _("award mode"), max_length=15, choices=AwardMode.choices, blank=True
+    )
+    # Set when the applications' prices may be seen (window closed, or the committee opened
+    # them together where the network requires it).
+    applications_opened_at = models.DateTimeField(null=True, blank=True)
+    outcome_reason = models.TextField(_("reason given to the buyer"), blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Retried API creates with the same key return the first inquiry.
+    idempotency_key = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("inquiry")
+        verbose_name_plural = _("inquiries")
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entered_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="one_inquiry_per_idempotency_key",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="inquiry_quantity_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["network", "status", "-submitted_at"]),
+            models.Index(
+                fields=["application_deadline"],
+                condition=Q(status="open"),
+                name="inquiry_open_deadline",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.title}"
+
+
+class InquiryAttachment(models.Model):
+    """A drawing or photo attached to an inquiry (PDF, image, DXF, STEP)."""
+
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="inquiries/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class InquiryMessage(models.Model):
+    """A question from the secretariat and the buyer's answer, kept on the inquiry."""
+
+    class Kind(models.TextChoices):
+        QUESTION = "question", _("Question")
+        ANSWER = "answer", _("Answer")
+
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.inquiry.reference} {self.kind}"
+
+
+class CommitteeDecision(models.Model):
+    """The steering committee's decision (運営委員会の決定) on an escalated special case."""
+
+    inquiry = models.OneToOneField(
+        Inquiry, on_delete=models.CASCADE, related_name="committee_decision"
+    )
+    accept = models.BooleanField()
+    votes_for = models.PositiveSmallIntegerField()
+    votes_against = models.PositiveSmallIntegerField()
+    votes_abstained = models.PositiveSmallIntegerField(default=0)
+    reason = models.TextField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.inquiry.reference}: {'accept' if self.accept else 'decline'}"
+
+
+class ApplicationStatus(models.TextChoices):
+    ACTIVE = "active", _("Submitted")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Application(models.Model):
+    """A lead company's application (応募) to an open inquiry: its sealed offer.
+
+    The price stays sealed — from other leads, the buyer and the secretariat alike — until
+    the window closes (or the committee opens the applications together).
+    """
+
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.PROTECT, related_name="applications")
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="applications")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.ACTIVE
+    )
+    price_yen = models.PositiveBigIntegerField(_("price (yen, excl. tax)"))
+    lead_time_days = models.PositiveSmallIntegerField(
+        _("lead time (days)"), validators=[MinValueValidator(1)]
+    )
+    proposed_team = models.ManyToManyField(
+        Company, blank=True, related_name="+", verbose_name=_("proposed team (tentative)")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    revision = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inquiry", "company"],
+                condition=Q(status="active"),
+                name="one_active_application_per_lead",
+            ),
+            models.CheckConstraint(
+                condition=Q(price_yen__gte=1), name="application_price_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.inquiry.reference} ← {self.company}"
+
+
+class AwardStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    CONFIRMED = "confirmed", _("Confirmed")
+
+
+class Award(models.Model):
+    """The award (受注決定) of an inquiry to one lead company's application.
+
+    One row per inquiry, enforced by the database: two awards cannot exist, also under
+    concurrent requests. Proposed when the window closes (by bid or the sole applicant) or by
+    the secretariat (by coordination), then confirmed by the secretariat.
+    """
+
+    inquiry = models.OneToOneField(Inquiry, on_delete=models.PROTECT, related_name="award")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="+")
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="awards")
+    mode = models.CharField(max_length=15, choices=AwardMode.choices)
+    status = models.CharField(
+        max_length=10, choices=AwardStatus.choices, default=AwardStatus.PROPOSED
+    )
+    # The bid ranking as shown to the secretariat: per application, each term and the total.
+    score_breakdown = models.JSONField(default=list, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self):
+        return f"{self.inquiry.reference} → {self.company}"

@@ -1,4 +1,6 @@
 from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from members import selectors
@@ -19,6 +21,7 @@ from members.models import (
 )
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A related id that must be visible to the caller: another tenant's id is 'not found'."""
 
@@ -58,6 +61,12 @@ class NetworkSerializer(serializers.ModelSerializer):
             "award_by_bid",
             "award_by_coordination",
             "application_window_days",
+            "bid_rule",
+            "weight_price",
+            "weight_lead_time",
+            "weight_track_record",
+            "weight_fairness",
+            "applications_opened_by_committee",
             "lead_recommendations_required",
             "commission_basis_points",
             "commission_months",

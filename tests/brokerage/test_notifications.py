@@ -75,9 +75,12 @@ def test_broker_outage_loses_nothing_and_the_relay_delivers_once(
     db, eager, django_capture_on_commit_callbacks
 ):
     users = [CompanyUserFactory() for _ in range(3)]
-    with mock.patch.object(
-        notification_deliver_task, "delay", side_effect=OperationalError("redis down")
-    ), django_capture_on_commit_callbacks(execute=True):
+    with (
+        mock.patch.object(
+            notification_deliver_task, "delay", side_effect=OperationalError("redis down")
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         for n, user in enumerate(users):
             send([user], key=f"event:{n}")
     assert Notification.objects.filter(email_status=EmailStatus.PENDING).count() == 3

@@ -1,0 +1,44 @@
+"""Record domain events in the caller's transaction; dispatch them after commit."""
+
+import logging
+
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+from .models import DomainEvent
+
+logger = logging.getLogger(__name__)
+
+# The dispatcher lives in brokerage (a higher layer): it is called by task name, not import.
+DISPATCH_TASK = "brokerage.event_dispatch_task"
+
+
+def record(*, kind: str, subject, actor=None, network_id=None, **payload) -> DomainEvent:
+    """Write an event about `subject` (a model instance). Call inside the service's
+    transaction; its dispatch is queued after commit."""
+    event = DomainEvent.objects.create(
+        kind=kind,
+        aggregate=subject._meta.model_name,
+        aggregate_id=subject.pk,
+        network_id=network_id,
+        payload=payload,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+    )
+    transaction.on_commit(lambda: enqueue_dispatch([event.pk]))
+    return event
+
+
+def enqueue_dispatch(event_ids) -> int:
+    """Queue events for dispatch. A broker outage is logged, not raised: the relay retries."""
+    from config.celery import app  # the project's app, also in threads without a current app
+
+    task = app.tasks[DISPATCH_TASK]  # registered by autodiscovery of brokerage.tasks
+    queued = 0
+    for pk in event_ids:
+        try:
+            task.delay(pk)
+            queued += 1
+        except OperationalError:
+            logger.warning("Broker unavailable; event %s left for the relay", pk)
+            break
+    return queued

@@ -1,0 +1,256 @@
+"""The inquiry flow over HTTP: thin views, one service each."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from core.api import ScopedViewSet
+from core.errors import BrokerageError, NotAllowed
+from members.permissions import roles_of
+from orders import selectors, services
+from orders.models import Application, Inquiry
+
+from . import filters, serializers
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Retrying a create with the same key returns the first inquiry (200).",
+)
+
+
+class InquiryViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet
+):
+    """Inquiries (引き合い). Buyers see their own; the secretariat and committee their
+    network's queue; lead companies the published calls of their networks."""
+
+    selector = staticmethod(selectors.inquiry_list)
+    model = Inquiry
+    serializer_class = serializers.InquirySerializer
+    filterset_class = filters.InquiryFilter
+    search_fields = ["reference", "title"]
+    ordering_fields = ["submitted_at", "application_deadline", "desired_delivery_date", "id"]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def _out(self, inquiry, status_code=status.HTTP_200_OK):
+        inquiry = self.get_queryset().get(pk=inquiry.pk)
+        return Response(self.get_serializer(inquiry).data, status=status_code)
+
+    @extend_schema(
+        request=serializers.InquiryInputSerializer,
+        responses={201: serializers.InquirySerializer, 200: serializers.InquirySerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def create(self, request):
+        ser = serializers.InquiryInputSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        data = dict(ser.validated_data)
+        network = data.pop("network")
+        buyer_data = data.pop("buyer", None)
+        key = request.headers.get("Idempotency-Key", "")[:100]
+        existed = (
+            bool(key)
+            and Inquiry.objects.filter(entered_by=request.user, idempotency_key=key).exists()
+        )
+        inquiry = services.inquiry_submit(
+            actor=request.user,
+            network=network,
+            data=data,
+            buyer_data=buyer_data,
+            idempotency_key=key,
+        )
+        return self._out(inquiry, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+
+    def _act(self, request, input_serializer, service, **extra):
+        inquiry = self.get_object()
+        kwargs = {}
+        if input_serializer is not None:
+            ser = input_serializer(data=request.data)
+            ser.is_valid(raise_exception=True)
+            kwargs = ser.validated_data
+        service(actor=request.user, inquiry=inquiry, **kwargs, **extra)
+        return self._out(inquiry)
+
+    @extend_schema(request=serializers.PublishSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """Secretariat: accept and open the application window."""
+        return self._act(request, serializers.PublishSerializer, services.inquiry_publish)
+
+    @extend_schema(request=serializers.QuestionSerializer)
+    @action(detail=True, methods=["post"])
+    def ask(self, request, pk=None):
+        """Secretariat: ask the buyer a question; the inquiry waits for the answer."""
+        return self._act(request, serializers.QuestionSerializer, services.inquiry_ask)
+
+    @extend_schema(request=serializers.AnswerSerializer)
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        """Buyer: answer the secretariat's question."""
+        return self._act(request, serializers.AnswerSerializer, services.inquiry_answer)
+
+    @extend_schema(request=serializers.ReasonSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Secretariat: decline with a reason the buyer sees."""
+        return self._act(request, serializers.ReasonSerializer, services.inquiry_reject)
+
+    @extend_schema(request=serializers.ReasonSerializer)
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, pk=None):
+        """Secretariat: hand a special case to the steering committee."""
+        return self._act(request, serializers.ReasonSerializer, services.inquiry_escalate)
+
+    @extend_schema(request=serializers.CommitteeDecisionSerializer)
+    @action(detail=True, methods=["post"], url_path="committee-decision")
+    def committee_decision(self, request, pk=None):
+        """Committee: accept (and publish) or decline an escalated inquiry, with votes."""
+        return self._act(
+            request, serializers.CommitteeDecisionSerializer, services.inquiry_committee_decide
+        )
+
+    @extend_schema(request=serializers.ReferSerializer)
+    @action(detail=True, methods=["post"])
+    def refer(self, request, pk=None):
+        """Secretariat: send to the referral path, with the reason's category."""
+        return self._act(request, serializers.ReferSerializer, services.inquiry_refer)
+
+    @extend_schema(request=serializers.ReasonSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Buyer: withdraw the inquiry."""
+        return self._act(request, serializers.ReasonSerializer, services.inquiry_withdraw)
+
+    @extend_schema(request=serializers.DeadlineSerializer)
+    @action(detail=True, methods=["post"])
+    def deadline(self, request, pk=None):
+        """Secretariat: move the application deadline of an open inquiry."""
+        return self._act(request, serializers.DeadlineSerializer, services.inquiry_set_deadline)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], url_path="open-applications")
+    def open_applications(self, request, pk=None):
+        """Committee: open the sealed applications together (where the network requires)."""
+        return self._act(request, None, services.inquiry_open_applications)
+
+    @extend_schema(request=serializers.ChooseSerializer)
+    @action(detail=True, methods=["post"])
+    def choose(self, request, pk=None):
+        """Secretariat: pick the lead by coordination, with a written reason."""
+        inquiry = self.get_object()
+        ser = serializers.ChooseSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        application = Application.objects.filter(
+            pk=ser.validated_data["application"], inquiry=inquiry
+        ).first()
+        if application is None:
+            raise BrokerageError("Choose an application to this inquiry.", field="application")
+        services.award_choose(
+            actor=request.user,
+            inquiry=inquiry,
+            application=application,
+            reason=ser.validated_data["reason"],
+        )
+        return self._out(inquiry)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], url_path="confirm-award")
+    def confirm_award(self, request, pk=None):
+        """Secretariat: confirm the proposed award."""
+        return self._act(request, None, services.award_confirm)
+
+    @extend_schema(
+        request=serializers.AttachmentInputSerializer, responses=serializers.AttachmentSerializer
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def attachments(self, request, pk=None):
+        """Buyer or secretariat: attach a drawing or photo (PDF, image, DXF, STEP; ≤ 20 MB)."""
+        inquiry = self.get_object()
+        ser = serializers.AttachmentInputSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        attachment = services.attachment_add(
+            actor=request.user, inquiry=inquiry, upload=ser.validated_data["file"]
+        )
+        return Response(
+            serializers.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(responses=serializers.TimelineEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        """What happened to the inquiry, oldest first."""
+        inquiry = self.get_object()
+        entries = serializers.timeline_entries(inquiry, viewer=request.user)
+        return Response(serializers.TimelineEntrySerializer(entries, many=True).data)
+
+    @extend_schema(responses=serializers.MatchesSerializer)
+    @action(detail=True, methods=["get"])
+    def matches(self, request, pk=None):
+        """Secretariat and committee: the ranked member capabilities, with why in or out."""
+        inquiry = self.get_object()
+        if not roles_of(request.user).is_staff_of(inquiry.network_id):
+            raise NotAllowed("Only the network's staff see the matching.")
+        matches, uncovered = selectors.inquiry_matches(inquiry=inquiry)
+        data = {
+            "matches": [m.__dict__ for m in matches],
+            "uncovered_processes": [p.code for p in uncovered],
+        }
+        return Response(serializers.MatchesSerializer(data).data)
+
+
+class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Sealed applications (応募) of lead companies. A lead sees only its own; prices of
+    others are null until the applications are opened after the deadline."""
+
+    selector = staticmethod(selectors.application_list)
+    model = Application
+    serializer_class = serializers.ApplicationSerializer
+    filterset_fields = ["inquiry", "status"]
+
+    @extend_schema(
+        request=serializers.ApplicationInputSerializer,
+        responses={201: serializers.ApplicationSerializer},
+    )
+    def create(self, request):
+        ser = serializers.ApplicationInputSerializer(
+            data=request.data, context={"request": request}
+        )
+        ser.is_valid(raise_exception=True)
+        data = dict(ser.validated_data)
+        inquiry = get_object_or_404(
+            selectors.inquiry_list(viewer=request.user), pk=data.pop("inquiry")
+        )
+        application = services.application_place(actor=request.user, inquiry=inquiry, **data)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=application.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        request=serializers.ApplicationReviseSerializer,
+        responses=serializers.ApplicationSerializer,
+    )
+    def partial_update(self, request, pk=None):
+        application = self.get_object()
+        ser = serializers.ApplicationReviseSerializer(
+            data=request.data, context={"request": request}
+        )
+        ser.is_valid(raise_exception=True)
+        application = services.application_revise(
+            actor=request.user, application=application, **ser.validated_data
+        )
+        return Response(self.get_serializer(application).data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        application = services.application_withdraw(
+            actor=request.user, application=self.get_object()
+        )
+        return Response(self.get_serializer(application).data)

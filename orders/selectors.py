@@ -1,0 +1,107 @@
+"""Reads of the order flow, scoped to the viewer. Sealed prices are hidden here and in the
+serializers: an application's price is shown to its own company, and to others only once the
+applications are opened."""
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from members.matching import MatchCriteria, capability_matches
+from members.models import Membership, MembershipClass, MembershipStatus
+from members.permissions import roles_of
+from members.prefectures import PREFECTURE_CAPITALS
+
+from .models import Application, Inquiry, InquiryStatus
+
+S = InquiryStatus
+PUBLISHED = (S.OPEN, S.EVALUATION, S.AWARDED)
+
+
+def inquiry_list(*, viewer) -> QuerySet[Inquiry]:
+    """Staff see their networks' inquiries; buyers their own; lead companies the published
+    calls of their networks (the open board, and what they applied to)."""
+    roles = roles_of(viewer)
+    qs = Inquiry.objects.select_related(
+        "network", "buyer", "material", "award__company"
+    ).prefetch_related("processes", "attachments")
+    if roles.is_platform_admin:
+        return qs
+    visible = Q(network_id__in=roles.staff_network_ids)
+    if viewer.is_authenticated:
+        visible |= Q(buyer__user=viewer)
+    if roles.company_id:
+        lead_of = Membership.objects.filter(
+            network=OuterRef("network"),
+            company_id=roles.company_id,
+            membership_class=MembershipClass.LEAD,
+            status=MembershipStatus.ACTIVE,
+        )
+        applied = Application.objects.filter(inquiry=OuterRef("pk"), company_id=roles.company_id)
+        visible |= Q(Exists(lead_of), status__in=PUBLISHED) | Q(Exists(applied))
+    return qs.filter(visible)
+
+
+def application_list(*, viewer) -> QuerySet[Application]:
+    """Own company's applications; staff see their networks' (prices masked until opened);
+    nobody else."""
+    roles = roles_of(viewer)
+    qs = Application.objects.select_related("inquiry", "company").prefetch_related("proposed_team")
+    if roles.is_platform_admin:
+        return qs
+    return qs.filter(
+        Q(company_id=roles.company_id) | Q(inquiry__network_id__in=roles.staff_network_ids)
+        if roles.company_id
+        else Q(inquiry__network_id__in=roles.staff_network_ids)
+    )
+
+
+def can_see_price(*, viewer, application: Application) -> bool:
+    roles = roles_of(viewer)
+    if roles.acts_for(application.company_id):
+        return True
+    return application.inquiry.applications_opened_at is not None and (
+        roles.is_staff_of(application.inquiry.network_id)
+    )
+
+
+def match_criteria(inquiry: Inquiry) -> MatchCriteria:
+    latlon = PREFECTURE_CAPITALS.get(inquiry.delivery_prefecture, (None, None))
+    days = (inquiry.desired_delivery_date - timezone.localdate()).days
+    return MatchCriteria(
+        network_id=inquiry.network_id,
+        process_ids=tuple(p.pk for p in inquiry.processes.all()),
+        material_id=inquiry.material_id,
+        length_mm=inquiry.length_mm,
+        width_mm=inquiry.width_mm,
+        height_mm=inquiry.height_mm,
+        weight_kg=inquiry.weight_kg,
+        quantity=inquiry.quantity,
+        required_ra_um=inquiry.required_ra_um,
+        days_available=max(days, 0),
+        latitude=latlon[0],
+        longitude=latlon[1],
+    )
+
+
+def inquiry_matches(*, inquiry: Inquiry, limit: int = 100):
+    """The ranked member capabilities for the inquiry, and which processes no member covers."""
+    matches = capability_matches(match_criteria(inquiry), limit=limit)
+    covered = {m.process_id for m in matches if m.is_candidate}
+    uncovered = [p for p in inquiry.processes.all() if p.pk not in covered]
+    return matches, uncovered
+
+
+def inquiries_at_risk(*, viewer, within: datetime.timedelta = datetime.timedelta(days=1)):
+    """Open inquiries of the viewer's networks closing soon with no application yet."""
+    roles = roles_of(viewer)
+    soon = timezone.now() + within
+    return (
+        Inquiry.objects.filter(
+            network_id__in=roles.staff_network_ids,
+            status=S.OPEN,
+            application_deadline__lte=soon,
+        )
+        .exclude(applications__status="active")
+        .select_related("network")
+    )

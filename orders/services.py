@@ -1,0 +1,758 @@
+"""The joint-order flow from inquiry to award. Each service is one transaction: it checks who
+may act, locks the inquiry, re-checks its status, moves it through `INQUIRY_TRANSITIONS`
+(recording actor, time and reason) and records a domain event for the notifications."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import events
+from core.errors import BrokerageError, Conflict, InvalidTransition, NotAllowed
+from core.transitions import record_creation, transition
+from members.locks import lock_one
+from members.models import (
+    Buyer,
+    Company,
+    Membership,
+    MembershipClass,
+    MembershipStatus,
+    Network,
+)
+from members.permissions import roles_of
+from members.services import finish_as_ra
+
+from .models import (
+    Application,
+    ApplicationStatus,
+    Award,
+    AwardMode,
+    AwardStatus,
+    CommitteeDecision,
+    Inquiry,
+    InquiryAttachment,
+    InquiryMessage,
+    InquiryStatus,
+)
+from .scoring import Offer, Weights, rank_offers
+from .uploads import check_attachment, random_name
+
+S = InquiryStatus
+
+INQUIRY_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "material",
+        "processes",
+        "finish_kind",
+        "finish_grit",
+        "finish_ra_input",
+        "quantity",
+        "lot_pattern",
+        "length_mm",
+        "width_mm",
+        "height_mm",
+        "weight_kg",
+        "desired_delivery_date",
+        "delivery_prefecture",
+        "delivery_city",
+        "budget_yen",
+        "nda_required",
+    }
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Intake
+
+
+def _next_reference(network: Network, year: int) -> str:
+    # Called with the network row locked, so two submissions cannot take the same number.
+    prefix = f"{network.slug.upper()[:8]}-{year}-"
+    count = Inquiry.objects.filter(network=network, reference__startswith=prefix).count()
+    return f"{prefix}{count + 1:05d}"
+
+
+def _validate_inquiry(inquiry: Inquiry, processes) -> None:
+    errors = {}
+    if not processes:
+        errors["processes"] = _("Choose at least one process.")
+    elif any(not p.is_active for p in processes):
+        errors["processes"] = _("A chosen process is no longer in the catalogue.")
+    if inquiry.material_id and not inquiry.material.is_active:
+        errors["material"] = _("This material is no longer in the catalogue.")
+    if inquiry.desired_delivery_date and inquiry.desired_delivery_date <= timezone.localdate():
+        errors["desired_delivery_date"] = _("The delivery date must be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    if inquiry.finish_kind:
+        inquiry.required_ra_um = finish_as_ra(
+            kind=inquiry.finish_kind, grit=inquiry.finish_grit, ra=inquiry.finish_ra_input
+        )
+    else:
+        inquiry.required_ra_um = None
+    inquiry.full_clean(exclude=["reference", "buyer", "entered_by", "network"])
+
+
+def inquiry_submit(
+    *,
+    actor,
+    network: Network,
+    data: dict,
+    buyer: Buyer | None = None,
+    buyer_data: dict | None = None,
+    idempotency_key: str = "",
+) -> Inquiry:
+    """A buyer submits an inquiry to the network's window, or the secretariat enters one
+    taken by phone (then `buyer` or `buyer_data` names the buyer).
+
+    A retry with the same `idempotency_key` by the same user returns the first inquiry.
+    Records `inquiry.submitted` (the secretariat is notified).
+    """
+    roles = roles_of(actor)
+    if idempotency_key:
+        existing = Inquiry.objects.filter(entered_by=actor, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    if not network.is_active:
+        raise BrokerageError(_("This network does not take inquiries."), field="network")
+    if roles.is_secretariat(network.pk):
+        if buyer is None:
+            if not buyer_data:
+                raise BrokerageError(_("Name the buyer of a phoned-in inquiry."), field="buyer")
+            buyer = Buyer(**buyer_data)
+            buyer.full_clean()
+    elif roles.is_buyer:
+        buyer = actor.buyer
+    else:
+        raise NotAllowed(_("Only buyers (or the secretariat for them) submit inquiries."))
+    unknown = set(data) - INQUIRY_FIELDS
+    if unknown:
+        raise BrokerageError(_("Unknown field."), field=sorted(unknown)[0])
+    data = dict(data)
+    processes = list(data.pop("processes", []))
+    inquiry = Inquiry(network=network, entered_by=actor, idempotency_key=idempotency_key, **data)
+    _validate_inquiry(inquiry, processes)
+    try:
+        with transaction.atomic():
+            locked_network = lock_one(Network, network.pk)
+            if buyer.pk is None:
+                buyer.save()
+            inquiry.buyer = buyer
+            inquiry.reference = _next_reference(locked_network, timezone.localdate().year)
+            inquiry.save()
+            inquiry.processes.set(processes)
+            record_creation(inquiry, actor=actor)
+            events.record(
+                kind="inquiry.submitted", subject=inquiry, actor=actor, network_id=network.pk
+            )
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: answer with its inquiry.
+        if idempotency_key:
+            existing = Inquiry.objects.filter(
+                entered_by=actor, idempotency_key=idempotency_key
+            ).first()
+            if existing is not None:
+                return existing
+        raise
+    return inquiry
+
+
+def attachment_add(*, actor, inquiry: Inquiry, upload) -> InquiryAttachment:
+    """Attach a drawing or photo. The buyer or the secretariat, until the inquiry has an
+    outcome. The type is read from the content; the stored name is random."""
+    roles = roles_of(actor)
+    if not (_is_buyer_of(actor, inquiry) or roles.is_secretariat(inquiry.network_id)):
+        raise NotAllowed(_("Only the buyer or the secretariat attach files."))
+    content_type = check_attachment(upload)
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if inquiry.status not in (S.SUBMITTED, S.QUESTION, S.COMMITTEE, S.OPEN):
+            raise InvalidTransition(_("Files can no longer be added to this inquiry."))
+        original = upload.name
+        upload.name = random_name(original)
+        return InquiryAttachment.objects.create(
+            inquiry=inquiry,
+            file=upload,
+            original_name=original[:255],
+            content_type=content_type,
+            size=upload.size,
+            uploaded_by=actor,
+        )
+
+
+def _is_buyer_of(actor, inquiry: Inquiry) -> bool:
+    return actor.is_authenticated and inquiry.buyer.user_id == actor.pk
+
+
+# ---------------------------------------------------------------------------------------
+# Screening by the secretariat
+
+
+def _require_secretariat(actor, inquiry: Inquiry) -> None:
+    if not roles_of(actor).is_secretariat(inquiry.network_id):
+        raise NotAllowed(_("Only the network's secretariat screens inquiries."))
+
+
+def _move(inquiry: Inquiry, *, to: str, actor, reason: str = "", update_fields=()) -> bool:
+    return transition(
+        inquiry,
+        to=to,
+        allowed=Inquiry.TRANSITIONS,
+        actor=actor,
+        actor_label="" if actor is not None else _("system (scheduled job)"),
+        reason=reason,
+        update_fields=tuple(update_fields),
+    )
+
+
+def _event(kind: str, inquiry: Inquiry, actor=None, **payload) -> None:
+    events.record(kind=kind, subject=inquiry, actor=actor, network_id=inquiry.network_id, **payload)
+
+
+def _deadline_for(network: Network, deadline: datetime.datetime | None) -> datetime.datetime:
+    now = timezone.now()
+    if deadline is None:
+        return now + datetime.timedelta(days=network.application_window_days)
+    if timezone.is_naive(deadline):
+        raise BrokerageError(_("Give the deadline with its time zone."), field="deadline")
+    if deadline <= now:
+        raise BrokerageError(_("The deadline must be in the future."), field="deadline")
+    return deadline
+
+
+def _award_mode_for(network: Network, award_mode: str | None) -> str:
+    if award_mode is None:
+        return AwardMode.BID if network.award_by_bid else AwardMode.COORDINATION
+    allowed = {
+        AwardMode.BID: network.award_by_bid,
+        AwardMode.COORDINATION: network.award_by_coordination,
+    }
+    if not allowed.get(award_mode):
+        raise BrokerageError(_("This network does not award this way."), field="award_mode")
+    return award_mode
+
+
+def _publish(inquiry: Inquiry, *, actor, deadline, award_mode, reason: str = "") -> None:
+    network = inquiry.network
+    inquiry.application_deadline = _deadline_for(network, deadline)
+    inquiry.award_mode = _award_mode_for(network, award_mode)
+    inquiry.published_at = timezone.now()
+    _move(
+        inquiry,
+        to=S.OPEN,
+        actor=actor,
+        reason=reason,
+        update_fields=("application_deadline", "award_mode", "published_at"),
+    )
+    _event("inquiry.published", inquiry, actor, deadline=inquiry.application_deadline.isoformat())
+
+
+def inquiry_publish(
+    *,
+    actor,
+    inquiry: Inquiry,
+    deadline: datetime.datetime | None = None,
+    award_mode: str | None = None,
+) -> Inquiry:
+    """Accept a screened inquiry and open the application window (default length from the
+    network's rules). Records `inquiry.published`: the lead companies are notified."""
+    _require_secretariat(actor, inquiry)
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if inquiry.status == S.OPEN:
+            return inquiry
+        if inquiry.status != S.SUBMITTED:
+            raise InvalidTransition(_("Only a received inquiry can be published."))
+        _publish(inquiry, actor=actor, deadline=deadline, award_mode=award_mode)
+    return inquiry
+
+
+def inquiry_ask(*, actor, inquiry: Inquiry, question: str) -> Inquiry:
+    """Ask the buyer a question; the inquiry waits for the answer."""
+    _require_secretariat(actor, inquiry)
+    if not question.strip():
+        raise BrokerageError(_("Write the question."), field="question")
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if inquiry.status != S.SUBMITTED:
+            raise InvalidTransition(_("Questions are asked while the inquiry is being screened."))
+        _move(inquiry, to=S.QUESTION, actor=actor, reason=question)
+        InquiryMessage.objects.create(
+            inquiry=inquiry, author=actor, kind=InquiryMessage.Kind.QUESTION, body=question
+        )
+        _event("inquiry.question_asked", inquiry, actor)
+    return inquiry
+
+
+def inquiry_answer(*, actor, inquiry: Inquiry, answer: str) -> Inquiry:
+    """The buyer answers; the inquiry goes back to screening."""
+    if not _is_buyer_of(actor, inquiry):
+        raise NotAllowed(_("Only the buyer answers the secretariat's question."))
+    if not answer.strip():
+        raise BrokerageError(_("Write the answer."), field="answer")
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if inquiry.status != S.QUESTION:
+            raise InvalidTransition(_("There is no open question on this inquiry."))
+        _move(inquiry, to=S.SUBMITTED, actor=actor, reason=answer)
+        InquiryMessage.objects.create(
+            inquiry=inquiry, author=actor, kind=InquiryMessage.Kind.ANSWER, body=answer
+        )
+        _event("inquiry.question_answered", inquiry, actor)
+    return inquiry
+
+
+def _close(inquiry: Inquiry, *, to: str, actor, reason: str, **payload) -> None:
+    inquiry.outcome_reason = reason
+    inquiry.closed_at = timezone.now()
+    _move(inquiry, to=to, actor=actor, reason=reason, update_fields=("outcome_reason", "closed_at"))
+    _event(f"inquiry.{to}", inquiry, actor, reason=reason, **payload)
+
+
+def inquiry_reject(*, actor, inquiry: Inquiry, reason: str) -> Inquiry:
+    """Decline with a reason the buyer sees."""
+    _require_secretariat(actor, inquiry)
+    if not reason.strip():
+        raise BrokerageError(_("Give the buyer the reason."), field="reason")
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if inquiry.status == S.REJECTED:
+            return inquiry
+        if inquiry.status not in (S.SUBMITTED, S.QUESTION):
+            raise InvalidTransition(_("Only an inquiry being screened can be declined."))
+        _close(inquiry, to=S.REJECTED, actor=actor, reason=reason)
+    return inquiry
+
+
+REFERRAL_CATEGORIES = ("process", "location", "deadline", "capacity", "no_applicant", "secretariat")
+
+
+def inquiry_refer(*, actor, inquiry: Inquiry, reason: str, category: str = "secretariat"):
+    """Send the inquiry down the referral path (to a non-member or a partner network)."""
+    _require_secretariat(actor, inquiry)
+    if category not in REFERRAL_CATEGORIES:
+        raise BrokerageError(_("Unknown referral reason."), field="category")
+    if not reason.strip():
+        raise BrokerageError(_("Give the reason."), field="reason")
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if inquiry.status == S.REFERRAL:
+            return inquiry
+        _close(inquiry, to=S.REFERRAL, actor=actor, reason=reason, category=category)
+    return inquiry
+
+
+def inquiry_escalate(*, actor, inquiry: Inquiry, reason: str) -> Inquiry:
+    """Hand a special case (branded product, unusual size or risk) to the committee."""
+    _require_secretariat(actor, inquiry)
+    if not reason.strip():
+        raise BrokerageError(_("Say why the committee must decide."), field="reason")
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if inquiry.status == S.COMMITTEE:
+            return inquiry
+        if inquiry.status != S.SUBMITTED:
+            raise InvalidTransition(_("Only an inquiry being screened can be escalated."))
+        _move(inquiry, to=S.COMMITTEE, actor=actor, reason=reason)
+        _event("inquiry.escalated", inquiry, actor, reason=reason)
+    return inquiry
+
+
+def inquiry_committee_decide(
+    *,
+    actor,
+    inquiry: Inquiry,
+    accept: bool,
+    votes_for: int,
+    votes_against: int,
+    votes_abstained: int = 0,
+    reason: str,
+    deadline: datetime.datetime | None = None,
+    award_mode: str | None = None,
+) -> Inquiry:
+    """The steering committee records its decision on an escalated inquiry: accepted, it is
+    published at once; declined, the buyer gets the reason."""
+    if not roles_of(actor).is_committee(inquiry.network_id):
+        raise NotAllowed(_("Only the steering committee decides special cases."))
+    if not reason.strip():
+        raise BrokerageError(_("Give the reason for the decision."), field="reason")
+    if accept and votes_for <= votes_against:
+        raise BrokerageError(_("Accepting needs more votes for than against."), field="votes_for")
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if inquiry.status != S.COMMITTEE:
+            raise InvalidTransition(_("This inquiry is not before the committee."))
+        CommitteeDecision.objects.create(
+            inquiry=inquiry,
+            accept=accept,
+            votes_for=votes_for,
+            votes_against=votes_against,
+            votes_abstained=votes_abstained,
+            reason=reason,
+            decided_by=actor,
+        )
+        if accept:
+            _publish(inquiry, actor=actor, deadline=deadline, award_mode=award_mode, reason=reason)
+        else:
+            _close(inquiry, to=S.REJECTED, actor=actor, reason=reason)
+    return inquiry
+
+
+def inquiry_set_deadline(*, actor, inquiry: Inquiry, deadline: datetime.datetime) -> Inquiry:
+    """Move the application deadline of an open inquiry."""
+    _require_secretariat(actor, inquiry)
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if inquiry.status != S.OPEN:
+            raise InvalidTransition(_("Only an open inquiry's deadline can change."))
+        inquiry.application_deadline = _deadline_for(inquiry.network, deadline)
+        inquiry.save(update_fields=["application_deadline"])
+        _event("inquiry.deadline_changed", inquiry, actor, deadline=deadline.isoformat())
+    return inquiry
+
+
+def inquiry_withdraw(*, actor, inquiry: Inquiry, reason: str = "") -> Inquiry:
+    """The buyer withdraws its inquiry before the award."""
+    if not _is_buyer_of(actor, inquiry):
+        raise NotAllowed(_("Only the buyer withdraws its inquiry."))
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if inquiry.status == S.WITHDRAWN:
+            return inquiry
+        _close(inquiry, to=S.WITHDRAWN, actor=actor, reason=reason or _("Withdrawn by the buyer"))
+    return inquiry
+
+
+# ---------------------------------------------------------------------------------------
+# Sealed applications
+
+
+def _window_open(inquiry: Inquiry) -> bool:
+    return inquiry.status == S.OPEN and timezone.now() < inquiry.application_deadline
+
+
+def _check_team(network_id: int, team: list[Company]) -> None:
+    if not team:
+        return
+    eligible = set(
+        Membership.objects.filter(
+            network_id=network_id,
+            company__in=team,
+            status=MembershipStatus.ACTIVE,
+            membership_class__in=(MembershipClass.JOINT_ORDER, MembershipClass.LEAD),
+        ).values_list("company_id", flat=True)
+    )
+    if any(c.pk not in eligible for c in team):
+        raise BrokerageError(
+            _("Only joint-order members of the network can be on a project team."),
+            field="proposed_team",
+        )
+
+
+def _check_offer(price_yen: int, lead_time_days: int) -> None:
+    if price_yen is None or price_yen < 1:
+        raise BrokerageError(_("Give a price in whole yen."), field="price_yen")
+    if lead_time_days is None or lead_time_days < 1:
+        raise BrokerageError(_("Give the lead time in days."), field="lead_time_days")
+
+
+def application_place(
+    *,
+    actor,
+    inquiry: Inquiry,
+    price_yen: int,
+    lead_time_days: int,
+    proposed_team: list[Company] | None = None,
+    notes: str = "",
+) -> Application:
+    """A lead company applies to an open inquiry with a sealed offer."""
+    roles = roles_of(actor)
+    company_id = roles.company_id
+    is_lead = (
+        company_id is not None
+        and Membership.objects.filter(
+            network_id=inquiry.network_id,
+            company_id=company_id,
+            membership_class=MembershipClass.LEAD,
+            status=MembershipStatus.ACTIVE,
+        ).exists()
+    )
+    if not is_lead:
+        raise NotAllowed(_("Only the network's lead companies apply."))
+    _check_offer(price_yen, lead_time_days)
+    team = list(proposed_team or [])
+    _check_team(inquiry.network_id, team)
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if not _window_open(inquiry):
+            raise InvalidTransition(_("The application window is closed."), field="inquiry")
+        if Application.objects.filter(
+            inquiry=inquiry, company_id=company_id, status=ApplicationStatus.ACTIVE
+        ).exists():
+            raise Conflict(
+                _("Your company has already applied; revise that application instead."),
+                field="inquiry",
+            )
+        application = Application.objects.create(
+            inquiry=inquiry,
+            company_id=company_id,
+            submitted_by=actor,
+            price_yen=price_yen,
+            lead_time_days=lead_time_days,
+            notes=notes,
+        )
+        application.proposed_team.set(team)
+        # No price in the event: it must stay sealed, notifications included.
+        _event("application.placed", inquiry, actor, company_id=company_id)
+    return application
+
+
+def _own_application(actor, application: Application) -> None:
+    if not roles_of(actor).acts_for(application.company_id):
+        raise NotAllowed(_("This is another company's application."))
+
+
+def application_revise(
+    *,
+    actor,
+    application: Application,
+    price_yen: int | None = None,
+    lead_time_days: int | None = None,
+    proposed_team: list[Company] | None = None,
+    notes: str | None = None,
+) -> Application:
+    """Change one's own application until the deadline."""
+    _own_application(actor, application)
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, application.inquiry_id)
+        application = lock_one(Application, application.pk)
+        if not _window_open(inquiry):
+            raise InvalidTransition(_("The application window is closed."), field="inquiry")
+        if application.status != ApplicationStatus.ACTIVE:
+            raise InvalidTransition(_("This application was withdrawn."))
+        if price_yen is not None:
+            application.price_yen = price_yen
+        if lead_time_days is not None:
+            application.lead_time_days = lead_time_days
+        if notes is not None:
+            application.notes = notes
+        _check_offer(application.price_yen, application.lead_time_days)
+        if proposed_team is not None:
+            _check_team(inquiry.network_id, proposed_team)
+            application.proposed_team.set(proposed_team)
+        application.revision += 1
+        application.save()
+    return application
+
+
+def application_withdraw(*, actor, application: Application) -> Application:
+    """Withdraw one's own application until the deadline."""
+    _own_application(actor, application)
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, application.inquiry_id)
+        application = lock_one(Application, application.pk)
+        if application.status == ApplicationStatus.WITHDRAWN:
+            return application
+        if not _window_open(inquiry):
+            raise InvalidTransition(_("The application window is closed."), field="inquiry")
+        application.status = ApplicationStatus.WITHDRAWN
+        application.save(update_fields=["status", "updated_at"])
+    return application
+
+
+# ---------------------------------------------------------------------------------------
+# Closing the window and the award
+
+
+def _rank(inquiry: Inquiry) -> list[dict]:
+    network = inquiry.network
+    applications = list(
+        inquiry.applications.filter(status=ApplicationStatus.ACTIVE)
+        .select_related("company")
+        .order_by("created_at", "id")
+    )
+    year_ago = timezone.now() - datetime.timedelta(days=365)
+    awards = dict(
+        Award.objects.filter(
+            company__in=[a.company_id for a in applications],
+            status=AwardStatus.CONFIRMED,
+            confirmed_at__gte=year_ago,
+            inquiry__network=network,
+        )
+        .values("company")
+        .annotate(n=Count("id"))
+        .values_list("company", "n")
+    )
+    offers = [
+        Offer(
+            application_id=a.pk,
+            company_id=a.company_id,
+            company_name=a.company.legal_name,
+            price_yen=a.price_yen,
+            lead_time_days=a.lead_time_days,
+            awards_past_year=awards.get(a.company_id, 0),
+            submitted_order=n,
+        )
+        for n, a in enumerate(applications)
+    ]
+    weights = Weights(
+        price=network.weight_price,
+        lead_time=network.weight_lead_time,
+        track_record=network.weight_track_record,
+        fairness=network.weight_fairness,
+    )
+    return rank_offers(offers, rule=network.bid_rule, weights=weights)
+
+
+def _propose(inquiry: Inquiry) -> Award | None:
+    """With prices open: the sole applicant, or the best bid, is proposed for the award.
+    Coordination waits for the secretariat's choice."""
+    ranking = _rank(inquiry)
+    if not ranking:
+        return None
+    if len(ranking) > 1 and inquiry.award_mode == AwardMode.COORDINATION:
+        return None
+    best = ranking[0]
+    mode = inquiry.award_mode if len(ranking) > 1 else inquiry.award_mode or AwardMode.BID
+    award, _created = Award.objects.get_or_create(
+        inquiry=inquiry,
+        defaults={
+            "application_id": best["application_id"],
+            "company_id": best["company_id"],
+            "mode": mode,
+            "score_breakdown": ranking,
+            "reason": _("Sole applicant") if len(ranking) == 1 else _("Best bid"),
+        },
+    )
+    _event("award.proposed", inquiry, None, company_id=award.company_id)
+    return award
+
+
+def inquiry_close_window(*, inquiry_id: int, now: datetime.datetime | None = None) -> Inquiry:
+    """At the deadline (scheduled job): no applicant → referral path; otherwise evaluation,
+    prices opened (unless the committee opens them together) and an award proposed where
+    the rule decides. Safe to run twice."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry_id)
+        if inquiry.status != S.OPEN or inquiry.application_deadline > now:
+            return inquiry
+        active = inquiry.applications.filter(status=ApplicationStatus.ACTIVE).count()
+        if active == 0:
+            _close(
+                inquiry,
+                to=S.REFERRAL,
+                actor=None,
+                reason=_("No lead company applied by the deadline."),
+                category="no_applicant",
+            )
+            return inquiry
+        _move(inquiry, to=S.EVALUATION, actor=None, reason=_("Application deadline passed"))
+        _event("inquiry.window_closed", inquiry, None, applications=active)
+        if not inquiry.network.applications_opened_by_committee:
+            inquiry.applications_opened_at = now
+            inquiry.save(update_fields=["applications_opened_at"])
+            _propose(inquiry)
+    return inquiry
+
+
+def inquiries_close_due(*, now: datetime.datetime | None = None) -> int:
+    """Close every open inquiry whose deadline has passed. Returns how many were closed."""
+    now = now or timezone.now()
+    due = list(
+        Inquiry.objects.filter(status=S.OPEN, application_deadline__lte=now).values_list(
+            "pk", flat=True
+        )
+    )
+    for pk in due:
+        inquiry_close_window(inquiry_id=pk, now=now)
+    return len(due)
+
+
+def inquiry_open_applications(*, actor, inquiry: Inquiry) -> Inquiry:
+    """The committee opens the sealed applications together, after the deadline."""
+    if not roles_of(actor).is_committee(inquiry.network_id):
+        raise NotAllowed(_("Only the steering committee opens the applications."))
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if inquiry.status != S.EVALUATION:
+            raise InvalidTransition(_("Applications are opened after the deadline."))
+        if inquiry.applications_opened_at is not None:
+            return inquiry
+        inquiry.applications_opened_at = timezone.now()
+        inquiry.save(update_fields=["applications_opened_at"])
+        _event("inquiry.applications_opened", inquiry, actor)
+        _propose(inquiry)
+    return inquiry
+
+
+def award_choose(*, actor, inquiry: Inquiry, application: Application, reason: str) -> Award:
+    """By coordination (調整): the secretariat picks an application with a written reason.
+    Also overrides a proposal before it is confirmed."""
+    _require_secretariat(actor, inquiry)
+    if not reason.strip():
+        raise BrokerageError(_("Write the reason for this choice."), field="reason")
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if inquiry.status != S.EVALUATION or inquiry.applications_opened_at is None:
+            raise InvalidTransition(_("The lead is chosen after the applications are opened."))
+        if application.inquiry_id != inquiry.pk or application.status != ApplicationStatus.ACTIVE:
+            raise BrokerageError(_("Choose an application to this inquiry."), field="application")
+        award = Award.objects.filter(inquiry=inquiry).first()
+        if award is not None and award.status == AwardStatus.CONFIRMED:
+            raise Conflict(_("The award is already confirmed."))
+        ranking = _rank(inquiry)
+        values = {
+            "application": application,
+            "company_id": application.company_id,
+            "mode": AwardMode.COORDINATION,
+            "score_breakdown": ranking,
+            "reason": reason,
+            "proposed_by": actor,
+        }
+        if award is None:
+            award = Award.objects.create(inquiry=inquiry, **values)
+        else:
+            for key, value in values.items():
+                setattr(award, key, value)
+            award.save()
+        _event("award.proposed", inquiry, actor, company_id=award.company_id)
+    return award
+
+
+def award_confirm(*, actor, inquiry: Inquiry) -> Award:
+    """The secretariat confirms the proposed award: the inquiry is awarded, the buyer sees
+    the chosen lead and its offer, the losing leads are told. Two confirmations cannot both
+    win: the inquiry row is locked and the award is one row per inquiry."""
+    _require_secretariat(actor, inquiry)
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        award = Award.objects.select_for_update(of=("self",)).filter(inquiry=inquiry).first()
+        if award is None:
+            raise InvalidTransition(_("There is no proposed award to confirm."))
+        if award.status == AwardStatus.CONFIRMED:
+            raise Conflict(_("The award is already confirmed."))
+        award.status = AwardStatus.CONFIRMED
+        award.confirmed_by = actor
+        award.confirmed_at = timezone.now()
+        award.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        inquiry.closed_at = award.confirmed_at
+        _move(
+            inquiry,
+            to=S.AWARDED,
+            actor=actor,
+            reason=award.reason,
+            update_fields=("closed_at",),
+        )
+        _event("award.confirmed", inquiry, actor, company_id=award.company_id)
+    return award
+
+
+def prices_visible(inquiry: Inquiry) -> bool:
+    """Prices are sealed until opened: for everyone but the applicant itself."""
+    return inquiry.applications_opened_at is not None
