@@ -7,12 +7,13 @@ import datetime
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from core.transitions import history
 from members.matching import MatchCriteria, capability_matches
 from members.models import Membership, MembershipClass, MembershipStatus
 from members.permissions import roles_of
 from members.prefectures import PREFECTURE_CAPITALS
 
-from .models import Application, Inquiry, InquiryStatus
+from .models import Application, Inquiry, InquiryMessage, InquiryStatus
 
 S = InquiryStatus
 PUBLISHED = (S.OPEN, S.EVALUATION, S.AWARDED)
@@ -105,3 +106,34 @@ def inquiries_at_risk(*, viewer, within: datetime.timedelta = datetime.timedelta
         .exclude(applications__status="active")
         .select_related("network")
     )
+
+
+def timeline_entries(inquiry, *, viewer) -> list[dict]:
+    """Status changes and questions/answers, oldest first. Internal reasons (escalation) show
+    to staff only; the buyer sees what concerns it."""
+    staff = roles_of(viewer).is_staff_of(inquiry.network_id)
+    labels = dict(InquiryStatus.choices)
+    entries = []
+    for change in history(inquiry):
+        private = change.to_status in (InquiryStatus.COMMITTEE,) and not staff
+        entries.append(
+            {
+                "at": change.created_at,
+                "kind": "status",
+                "status": str(labels.get(change.to_status, change.to_status)),
+                "text": "" if private else change.reason,
+                "actor": (str(change.actor) if staff and change.actor else change.actor_label)
+                or None,
+            }
+        )
+    for message in InquiryMessage.objects.filter(inquiry=inquiry).select_related("author"):
+        entries.append(
+            {
+                "at": message.created_at,
+                "kind": message.kind,
+                "status": "",
+                "text": message.body,
+                "actor": str(message.author) if staff else None,
+            }
+        )
+    return sorted(entries, key=lambda e: e["at"])

@@ -11,8 +11,6 @@ from orders.models import (
     AwardMode,
     Inquiry,
     InquiryAttachment,
-    InquiryMessage,
-    InquiryStatus,
 )
 
 
@@ -227,39 +225,6 @@ class TimelineEntrySerializer(serializers.Serializer):
     status = serializers.CharField(allow_blank=True)
     text = serializers.CharField(allow_blank=True)
     actor = serializers.CharField(allow_null=True)
-
-
-def timeline_entries(inquiry, *, viewer) -> list[dict]:
-    """Status changes and questions/answers, oldest first. Internal reasons (escalation) show
-    to staff only; the buyer sees what concerns it."""
-    staff = roles_of(viewer).is_staff_of(inquiry.network_id)
-    labels = dict(InquiryStatus.choices)
-    entries = []
-    from core.transitions import history
-
-    for change in history(inquiry):
-        private = change.to_status in (InquiryStatus.COMMITTEE,) and not staff
-        entries.append(
-            {
-                "at": change.created_at,
-                "kind": "status",
-                "status": str(labels.get(change.to_status, change.to_status)),
-                "text": "" if private else change.reason,
-                "actor": (str(change.actor) if staff and change.actor else change.actor_label)
-                or None,
-            }
-        )
-    for message in InquiryMessage.objects.filter(inquiry=inquiry).select_related("author"):
-        entries.append(
-            {
-                "at": message.created_at,
-                "kind": message.kind,
-                "status": "",
-                "text": message.body,
-                "actor": str(message.author) if staff else None,
-            }
-        )
-    return sorted(entries, key=lambda e: e["at"])
 
 
 class ApplicationSerializer(serializers.ModelSerializer):

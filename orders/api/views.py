@@ -186,7 +186,7 @@ class InquiryViewSet(
     def timeline(self, request, pk=None):
         """What happened to the inquiry, oldest first."""
         inquiry = self.get_object()
-        entries = serializers.timeline_entries(inquiry, viewer=request.user)
+        entries = selectors.timeline_entries(inquiry, viewer=request.user)
         return Response(serializers.TimelineEntrySerializer(entries, many=True).data)
 
     @extend_schema(responses=serializers.MatchesSerializer)
