@@ -47,7 +47,9 @@ def _recipients(event: DomainEvent, inquiry: Inquiry) -> list[tuple[str, list]]:
     """(template, users) pairs for an inquiry event."""
     network = inquiry.network_id
     kind = event.kind
-    applicants = Application.objects.filter(inquiry=inquiry, status=ApplicationStatus.ACTIVE)
+    applicants = Application.objects.filter(
+        inquiry=inquiry, status=ApplicationStatus.ACTIVE
+    ).values_list("company_id", flat=True)
     if kind == "inquiry.submitted":
         return [
             ("inquiry_received_staff", _staff(network)),
@@ -72,7 +74,7 @@ def _recipients(event: DomainEvent, inquiry: Inquiry) -> list[tuple[str, list]]:
     if kind == "inquiry.withdrawn":
         return [
             ("inquiry_outcome_staff", _staff(network)),
-            ("inquiry_withdrawn_lead", _company_users(applicants.values("company_id"))),
+            ("inquiry_withdrawn_lead", _company_users(applicants)),
         ]
     if kind == "inquiry.window_closed":
         committee = (
@@ -85,7 +87,7 @@ def _recipients(event: DomainEvent, inquiry: Inquiry) -> list[tuple[str, list]]:
         return [("award_proposed", _staff(network))]
     if kind == "award.confirmed":
         winner = event.payload["company_id"]
-        losers = applicants.exclude(company_id=winner).values("company_id")
+        losers = applicants.exclude(company_id=winner)
         return [
             ("award_buyer", _buyer(inquiry)),
             ("award_won", _company_users([winner])),

@@ -1,4 +1,3 @@
-
 urlpatterns: list = [
     # The inbox page.
 ]

@@ -29,11 +29,15 @@ def check_attachment(upload) -> str:
     the `file` field."""
     if upload.size > MAX_ATTACHMENT_BYTES:
         raise ValidationError(
-            {"file": _("The file is larger than %(mb)d MB.") % {"mb": MAX_ATTACHMENT_BYTES >> 20}},
-            code="file_too_large",
+            {
+                "file": ValidationError(
+                    _("The file is larger than %(mb)d MB.") % {"mb": MAX_ATTACHMENT_BYTES >> 20},
+                    code="file_too_large",
+                )
+            }
         )
     if upload.size == 0:
-        raise ValidationError({"file": _("The file is empty.")}, code="file_empty")
+        raise ValidationError({"file": ValidationError(_("The file is empty."), code="file_empty")})
     upload.seek(0)
     head = upload.read(2048)
     upload.seek(0)
@@ -41,8 +45,12 @@ def check_attachment(upload) -> str:
     content_type = kind.mime if kind and kind.mime in SNIFFED_TYPES else _cad_type(head)
     if content_type is None:
         raise ValidationError(
-            {"file": _("Only PDF, JPEG, PNG, WebP, GIF, DXF and STEP files are accepted.")},
-            code="file_type",
+            {
+                "file": ValidationError(
+                    _("Only PDF, JPEG, PNG, WebP, GIF, DXF and STEP files are accepted."),
+                    code="file_type",
+                )
+            }
         )
     return content_type
 

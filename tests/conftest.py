@@ -1,19 +1,25 @@
 """Shared fixtures: a network with its people in every role, and API clients per role."""
 
+import datetime
 import os
 import shutil
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from members.models import MembershipClass, StaffRole
+from orders import services as order_services
 from tests.factories import (
     BuyerFactory,
+    CapabilityFactory,
     CompanyUserFactory,
+    MaterialFactory,
     MembershipFactory,
     NetworkFactory,
     NetworkStaffFactory,
+    ProcessFactory,
     UserFactory,
 )
 
@@ -78,12 +84,13 @@ def admin_user_(db):
 
 @pytest.fixture
 def api():
-    """An API client; `api.as_(user)` signs it in."""
+    """An anonymous API client; `api.as_(user)` returns a new client signed in as `user`."""
 
     class RoleClient(APIClient):
         def as_(self, user):
-            self.force_authenticate(user=user)
-            return self
+            client = RoleClient()
+            client.force_authenticate(user=user)
+            return client
 
     return RoleClient()
 
@@ -109,3 +116,65 @@ def pytest_collection_modifyitems(config, items):
         for marker, (skip, reason) in skips.items():
             if skip and marker in item.keywords:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+# --- The inquiry flow --------------------------------------------------------------
+
+
+@pytest.fixture
+def buff(db):
+    return ProcessFactory(code="buff", name_ja="バフ研磨", name_en="Buff polishing")
+
+
+@pytest.fixture
+def stainless(db):
+    return MaterialFactory(code="stainless", name_ja="ステンレス", name_en="Stainless steel")
+
+
+@pytest.fixture
+def inquiry_data(buff, stainless):
+    def make(**overrides):
+        data = {
+            "title": "ステンレス製タンブラーの鏡面研磨",
+            "description": "SUS304 タンブラー 500個、鏡面仕上げ",
+            "material": stainless,
+            "processes": [buff],
+            "finish_kind": "grit",
+            "finish_grit": 400,
+            "quantity": 500,
+            "length_mm": 90,
+            "width_mm": 90,
+            "height_mm": 150,
+            "weight_kg": "0.3",
+            "desired_delivery_date": timezone.localdate() + datetime.timedelta(days=60),
+            "delivery_prefecture": "13",
+        }
+        data.update(overrides)
+        return data
+
+    return make
+
+
+@pytest.fixture
+def make_lead(network, buff, stainless):
+    """A lead company (with a user) able to buff stainless itself."""
+
+    def make():
+        user = CompanyUserFactory()
+        MembershipFactory(
+            network=network, company=user.company, membership_class=MembershipClass.LEAD
+        )
+        CapabilityFactory(company=user.company, process=buff, material=stainless)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def submitted(network, buyer_user, inquiry_data):
+    return order_services.inquiry_submit(actor=buyer_user, network=network, data=inquiry_data())
+
+
+@pytest.fixture
+def open_inquiry(submitted, secretariat_user):
+    return order_services.inquiry_publish(actor=secretariat_user, inquiry=submitted)

@@ -190,7 +190,10 @@ def test_network_rules_and_fees(api, network, secretariat_user, member_user):
         url + "fees/", {"membership_class": "supporting", "annual_fee_yen": 25000}, format="json"
     )
     assert response.status_code == 200
-    fees = {f["membership_class"]: f["annual_fee_yen"] for f in api.get(url).json()["fees"]}
+    fees = {
+        f["membership_class"]: f["annual_fee_yen"]
+        for f in api.as_(member_user).get(url).json()["fees"]
+    }
     assert fees["supporting"] == 25000
     response = api.as_(secretariat_user).post(
         url + "fees/", {"membership_class": "supporting", "annual_fee_yen": -1}, format="json"
