@@ -48,3 +48,56 @@ def test_notifications_written_in_a_transaction_are_delivered_once_by_the_worker
     notifications.enqueue_delivery(Notification.objects.values_list("pk", flat=True))
     assert not wait_for(lambda: len(mail.outbox) > 5, timeout=3)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in users)
+
+
+def _reset_publisher_pools():
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down():
+    """Point the app's publisher at a closed port, as if Redis were stopped. Calling the
+    yielded function brings the broker back; it is restored at teardown in any case."""
+    good = celery_app.conf.broker_url
+
+    def restore():
+        celery_app.conf.broker_url = good
+        _reset_publisher_pools()
+
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    _reset_publisher_pools()
+    yield restore
+    restore()
+
+
+def test_nothing_is_lost_while_redis_is_down_and_nothing_is_sent_twice(
+    network, secretariat_user, buyer_user, inquiry_data, broker_down
+):
+    from django.utils import timezone
+
+    from brokerage.dispatch import events_relay
+    from core.models import DomainEvent
+    from orders import services
+
+    started = time.monotonic()
+    for _ in range(20):
+        services.inquiry_submit(actor=buyer_user, network=network, data=inquiry_data())
+    # Every submission is saved, and the dead broker did not hang the requests.
+    assert DomainEvent.objects.filter(dispatched_at__isnull=True).count() == 20
+    assert time.monotonic() - started < 60
+
+    # Redis is back; a worker runs; the relay job finds what the outage left behind.
+    broker_down()
+    celery_app.conf.task_always_eager = False
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+        DomainEvent.objects.update(created_at=timezone.now() - timezone.timedelta(minutes=5))
+        assert events_relay() == 20
+        assert wait_for(lambda: not DomainEvent.objects.filter(dispatched_at__isnull=True).exists())
+        # Each event told the secretariat and the buyer: 40 notifications, 40 e-mails.
+        assert wait_for(lambda: len(mail.outbox) >= 40)
+        Notification.objects.update(created_at=timezone.now() - timezone.timedelta(minutes=5))
+        notifications.notifications_relay()  # a redundant relay run sends nothing more
+        assert not wait_for(lambda: len(mail.outbox) > 40, timeout=3)
+    assert Notification.objects.filter(email_status=EmailStatus.SENT).count() == 40
+    assert len(mail.outbox) == 40
