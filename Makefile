@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/brokerage
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test test-services e2e-deps lint format bench messages check-deploy compose-check
+.PHONY: install run test test-services e2e-deps lint format bench bench-pg messages check-deploy compose-check
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PY) -m venv $(VENV)
@@ -66,3 +66,11 @@ compose-check:
 	@command -v docker-compose >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
 	ENV_FILE=.env.example docker-compose --env-file .env.example config --quiet && echo "docker-compose.yml is valid"
+
+## Speed figures (JSON, one line per benchmark) on a throw-away database: PostgreSQL when
+## DATABASE_URL is set, SQLite otherwise. `make bench-pg` uses the machine's PostgreSQL.
+bench: install
+	$(BIN)/python -m bench.run
+
+bench-pg: install
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m bench.run

@@ -1,0 +1,41 @@
+"""`make bench`: the platform's speed figures, on a throw-away database.
+
+Runs on PostgreSQL when DATABASE_URL points there (the production case), on SQLite otherwise
+(and says so in every result). The database is created for the run and dropped after it.
+"""
+
+import os
+import sys
+
+import django
+
+
+def main(names: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    from . import matching
+
+    benchmarks = {"matching": matching.run}
+    selected = names or list(benchmarks)
+    print(
+        f"database: {connection.vendor} "
+        f"({'production-like' if connection.vendor == 'postgresql' else 'embedded default; set DATABASE_URL for PostgreSQL'})",
+        file=sys.stderr,
+    )
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    failed = 0
+    try:
+        for name in selected:
+            result = benchmarks[name]()
+            failed += not result.get("met", True)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
