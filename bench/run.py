@@ -20,18 +20,17 @@ def main(names: list[str]) -> int:
 
     benchmarks = {"matching": matching.run}
     selected = names or list(benchmarks)
-    print(
-        f"database: {connection.vendor} "
-        f"({'production-like' if connection.vendor == 'postgresql' else 'embedded default; set DATABASE_URL for PostgreSQL'})",
-        file=sys.stderr,
+    kind = (
+        "production-like"
+        if connection.vendor == "postgresql"
+        else "embedded default; set DATABASE_URL for PostgreSQL"
     )
+    print(f"database: {connection.vendor} ({kind})", file=sys.stderr)
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    failed = 0
     try:
         for name in selected:
-            result = benchmarks[name]()
-            failed += not result.get("met", True)
+            benchmarks[name]()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     return 0
