@@ -101,3 +101,63 @@ def test_nothing_is_lost_while_redis_is_down_and_nothing_is_sent_twice(
         assert not wait_for(lambda: len(mail.outbox) > 40, timeout=3)
     assert Notification.objects.filter(email_status=EmailStatus.SENT).count() == 40
     assert len(mail.outbox) == 40
+
+
+def test_whole_inquiry_flow_through_the_api_with_a_real_worker(
+    worker, api, network, buyer_user, secretariat_user, make_lead, buff, stainless
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from orders import services
+
+    winner, loser = make_lead(), make_lead()
+    payload = {
+        "network": network.id,
+        "title": "大型パネルのヘアライン",
+        "description": "SUS430",
+        "material": "stainless",
+        "processes": ["buff"],
+        "quantity": 300,
+        "length_mm": 200,
+        "width_mm": 100,
+        "height_mm": 50,
+        "weight_kg": "2",
+        "desired_delivery_date": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
+        "delivery_prefecture": "15",
+    }
+    created = api.as_(buyer_user).post("/api/v1/inquiries/", payload, format="json")
+    assert created.status_code == 201, created.json()
+    url = f"/api/v1/inquiries/{created.json()['id']}/"
+    assert api.as_(secretariat_user).post(url + "publish/", {}, format="json").status_code == 200
+    # The worker dispatches the publication: both leads are called.
+    assert wait_for(
+        lambda: all(
+            Notification.objects.filter(recipient=u, kind="inquiry.published").exists()
+            for u in (winner, loser)
+        )
+    )
+    for user, price in ((winner, 90_000), (loser, 95_000)):
+        response = api.as_(user).post(
+            "/api/v1/applications/",
+            {"inquiry": created.json()["id"], "price_yen": price, "lead_time_days": 10},
+            format="json",
+        )
+        assert response.status_code == 201
+    from orders.models import Inquiry
+
+    Inquiry.objects.filter(pk=created.json()["id"]).update(
+        application_deadline=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert services.inquiries_close_due() == 1  # what the beat job runs
+    response = api.as_(secretariat_user).post(url + "confirm-award/")
+    assert response.status_code == 200, response.json()
+    assert response.json()["award"]["company"] == winner.company.id
+    assert wait_for(
+        lambda: (
+            Notification.objects.filter(kind="award.confirmed").count() == 3
+            and not Notification.objects.filter(email_status=EmailStatus.PENDING).exists()
+        )
+    )
+    assert {m.to[0] for m in mail.outbox} >= {buyer_user.email, winner.email, loser.email}
