@@ -87,6 +87,21 @@ class Network(models.Model):
     applications_opened_by_committee = models.BooleanField(
         _("applications are opened together by the committee"), default=False
     )
+    # Referral and service level (no inquiry ends in silence).
+    referral_auto_send = models.BooleanField(
+        _("send referrals to the best candidate without the secretariat's confirmation"),
+        default=False,
+    )
+    referral_response_hours = models.PositiveSmallIntegerField(
+        _("hours a referral target has to answer before the next one is asked"), default=48
+    )
+    sla_working_days = models.PositiveSmallIntegerField(
+        _("working days from inquiry to outcome (award, referral or reasoned answer)"),
+        default=10,
+    )
+    sla_warning_working_days = models.PositiveSmallIntegerField(
+        _("warn the secretariat this many working days before the limit"), default=2
+    )
     lead_recommendations_required = models.PositiveSmallIntegerField(
         _("recommendations needed for a lead appointment"), default=2
     )
