@@ -31,7 +31,7 @@ run: install
 ## The whole suite on the embedded default (SQLite, no Redis). Browser and worker tests
 ## run in the second pass (`make test-services`).
 test: install
-	$(BIN)/pytest -m "not integration and not e2e" -p no:cacheprovider
+	$(BIN)/pytest -m "not integration and not e2e and not fuzz" -p no:cacheprovider
 
 ## The same suite on PostgreSQL and Redis, plus the worker and browser tests.
 test-services: install e2e-deps

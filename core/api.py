@@ -48,6 +48,7 @@ class ScopedViewSet(viewsets.GenericViewSet):
     """
 
     permission_classes = [permissions.IsAuthenticated]
+    lookup_value_regex = r"[0-9]+"
     selector = None
     model = None
 
@@ -55,3 +56,30 @@ class ScopedViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular builds with no user
             return self.model.objects.none()
         return type(self).selector(viewer=self.request.user)
+
+
+def _api_error(request, status: int, code: str, detail: str):
+    from django.http import JsonResponse
+
+    body = {
+        "type": "client_error" if status < 500 else "server_error",
+        "errors": [{"code": code, "detail": detail, "attr": None}],
+    }
+    return JsonResponse(body, status=status)
+
+
+def not_found(request, exception=None):
+    """404 for a URL no view matched: JSON under /api/, the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return _api_error(request, 404, "not_found", "Not found.")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return _api_error(request, 500, "error", "A server error occurred.")
+    from django.views.defaults import server_error as html_server_error
+
+    return html_server_error(request)

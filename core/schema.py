@@ -1,7 +1,55 @@
-"""OpenAPI descriptions of the project's own authentication classes."""
+"""OpenAPI: the project's authentication class and the shape of its domain errors.
+
+drf-standardized-errors documents 400 errors with enums of the request serializer's fields
+and codes. Services add rule violations that name other fields and codes
+(`rule_violation`, `invalid_transition`, …) and answer conflicts with 409, so the documented
+400/409 bodies are the general shape: a list of {code, detail, attr}.
+"""
 
 from drf_spectacular.authentication import BasicScheme
+from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
+from rest_framework import serializers
 
 
 class LockoutAwareBasicScheme(BasicScheme):
     target_class = "core.auth.LockoutAwareBasicAuthentication"
+
+
+class ErrorItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ValidationErrorResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["validation_error"])
+    errors = ErrorItemSerializer(many=True)
+
+
+class ConflictErrorResponseSerializer(serializers.Serializer):
+    """409: a duplicate, or a state that does not allow the move (code
+    `invalid_transition`); `attr` names the field when there is one."""
+
+    type = serializers.ChoiceField(choices=["validation_error"])
+    errors = ErrorItemSerializer(many=True)
+
+
+class AutoSchema(StandardizedErrorsAutoSchema):
+    def _get_serializer_for_validation_error_response(self):
+        return ValidationErrorResponseSerializer
+
+    def _should_add_validation_error_response(self) -> bool:
+        # Every writing call and every filtered list can answer 400.
+        return self.method in ("POST", "PUT", "PATCH", "DELETE") or bool(
+            super()._should_add_validation_error_response()
+        )
+
+    def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        if status_code == "409":
+            return status_code not in responses and self.method in (
+                "POST",
+                "PUT",
+                "PATCH",
+                "DELETE",
+            )
+        return super()._should_add_error_response(responses, status_code)

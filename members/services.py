@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import BrokerageError, Conflict, NotAllowed
+from core.errors import BrokerageError, Conflict, InvalidTransition, NotAllowed
 from core.transitions import record_creation, transition
 
 from .locks import lock_one
@@ -501,9 +501,7 @@ def appointment_recommend(
     with transaction.atomic():
         appointment = lock_one(LeadAppointment, appointment.pk)
         if appointment.status != AppointmentStatus.PENDING:
-            raise BrokerageError(
-                _("This appointment has already been decided."), code="invalid_transition"
-            )
+            raise InvalidTransition(_("This appointment has already been decided."))
         is_member = Membership.objects.filter(
             network_id=appointment.network_id,
             company_id=roles.company_id,
