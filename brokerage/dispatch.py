@@ -2,15 +2,24 @@
 safe to run twice: the event is locked and marked dispatched, and each notification is unique
 per event and recipient."""
 
+import logging
+
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from core.models import DomainEvent
 from members.models import Membership, MembershipClass, MembershipStatus, StaffRole, User
-from orders.models import Application, ApplicationStatus, Inquiry
+from orders import services as order_services
+from orders.models import Application, ApplicationStatus, Inquiry, InquiryStage
 from orders.selectors import inquiry_matches
 
+from . import referral as referrals
+from .models import Referral, ReferralOffer
 from .notifications import notify
+from .partners import partner_event_fan_out
+
+logger = logging.getLogger(__name__)
 
 
 def _staff(network_id: int, role: str = StaffRole.SECRETARIAT):
@@ -83,6 +92,12 @@ def _recipients(event: DomainEvent, inquiry: Inquiry) -> list[tuple[str, list]]:
             else []
         )
         return [("inquiry_window_closed", list(_staff(network)) + list(committee))]
+    if kind == "inquiry.sla_warning":
+        return [("sla_warning", _staff(network))]
+    if kind == "inquiry.sla_escalated":
+        return [
+            ("sla_escalated", list(_staff(network)) + list(_staff(network, StaffRole.COMMITTEE)))
+        ]
     if kind == "award.proposed":
         return [("award_proposed", _staff(network))]
     if kind == "award.confirmed":
@@ -96,8 +111,97 @@ def _recipients(event: DomainEvent, inquiry: Inquiry) -> list[tuple[str, list]]:
     return []
 
 
+def _referral_recipients(event: DomainEvent, referral: Referral) -> list[tuple[str, list, str]]:
+    """(template, users, link) triples for a referral event. A directory company has no
+    account: it is e-mailed its signed link by the referral service, not notified here."""
+    inquiry = referral.inquiry
+    network = inquiry.network_id
+    staff_link = reverse("referral_detail", args=[referral.pk])
+    kind = event.kind
+    if kind == "referral.opened":
+        return [("referral_opened_staff", _staff(network), staff_link)]
+    if kind == "referral.offered":
+        partner = event.payload.get("partner_network_id")
+        if partner:
+            return [("referral_offered_partner", _staff(partner), "")]
+        return []
+    if kind in ("referral.declined", "referral.expired"):
+        return [("referral_moved_on_staff", _staff(network), staff_link)]
+    if kind == "referral.accepted":
+        return [
+            ("referral_accepted_buyer", _buyer(inquiry), f"/inquiries/{inquiry.pk}/"),
+            ("referral_accepted_staff", _staff(network), staff_link),
+        ]
+    if kind == "referral.exhausted":
+        return [("referral_exhausted_staff", _staff(network), staff_link)]
+    return []
+
+
+def _dispatch_referral(event: DomainEvent) -> None:
+    referral = Referral.objects.select_related(
+        "inquiry__network", "inquiry__buyer__user", "inquiry__material"
+    ).get(pk=event.aggregate_id)
+    offer_id = event.payload.get("offer_id")
+    offer = (
+        ReferralOffer.objects.select_related("company", "partner_network").get(pk=offer_id)
+        if offer_id
+        else None
+    )
+    context = {
+        "referral": referral,
+        "inquiry": referral.inquiry,
+        "offer": offer,
+        "event": event,
+        "payload": event.payload,
+    }
+    if offer is not None and event.kind == "referral.offered":
+        # The partner network's secretariat answers through the same signed link.
+        context.update(referrals.offer_context(offer))
+        context["link"] = referrals.referral_response_url(offer)
+    for template, users, link in _referral_recipients(event, referral):
+        notify(
+            recipients=users,
+            event_key=f"event:{event.pk}:{template}",
+            kind=event.kind,
+            template=template,
+            context=context,
+            link=link,
+        )
+
+
+def _event_key(event: DomainEvent, template: str) -> str:
+    # Service-level alerts are keyed by inquiry and level, not by event: even a duplicated
+    # event cannot warn anyone twice.
+    if event.kind.startswith("inquiry.sla_"):
+        return f"sla:{event.aggregate_id}:{event.kind}:{template}"
+    return f"event:{event.pk}:{template}"
+
+
+def _open_referral(inquiry: Inquiry) -> None:
+    """Start the referral job for a referred inquiry. A failure must not hold back the
+    notifications: it is logged and the scheduled scan opens the referral later."""
+    try:
+        with transaction.atomic():
+            referrals.referral_open(inquiry=inquiry)
+    except Exception:
+        logger.exception("Referral of inquiry %s not opened; the scan will retry", inquiry.pk)
+
+
+# Outcomes of a stage inquiry that may complete its process chain.
+STAGE_OUTCOMES = frozenset(
+    {"award.confirmed", "inquiry.rejected", "inquiry.referral", "inquiry.withdrawn"}
+)
+
+
+def _advance_chain(inquiry: Inquiry) -> None:
+    stage = InquiryStage.objects.filter(inquiry=inquiry).first()
+    if stage is not None:
+        order_services.inquiry_chain_progress(inquiry_id=stage.parent_id)
+
+
 def event_dispatch(*, event_id: int) -> bool:
-    """Notify everyone an event concerns, once. Returns False if already dispatched."""
+    """Notify everyone an event concerns, once. Returns False if already dispatched.
+    An `inquiry.referral` event also opens the inquiry's referral (brokerage.referral)."""
     with transaction.atomic():
         event = DomainEvent.objects.select_for_update(of=("self",)).filter(pk=event_id).first()
         if event is None or event.dispatched_at is not None:
@@ -109,12 +213,20 @@ def event_dispatch(*, event_id: int) -> bool:
             for template, users in _recipients(event, inquiry):
                 notify(
                     recipients=users,
-                    event_key=f"event:{event.pk}:{template}",
+                    event_key=_event_key(event, template),
                     kind=event.kind,
                     template=template,
                     context={"inquiry": inquiry, "event": event, "payload": event.payload},
                     link=f"/inquiries/{inquiry.pk}/",
                 )
+            if event.kind == "inquiry.referral":
+                _open_referral(inquiry)
+            if event.kind in STAGE_OUTCOMES:
+                _advance_chain(inquiry)
+        elif event.aggregate == "referral":
+            _dispatch_referral(event)
+        # Partners' change feed and webhooks; last, so the feed's lock is held briefly.
+        partner_event_fan_out(event=event)
         event.dispatched_at = timezone.now()
         event.save(update_fields=["dispatched_at"])
     return True

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from orders import services as order_services
 
-from . import dispatch, notifications, services
+from . import dispatch, notifications, partners, referral, services, sla, webhooks
 
 
 @shared_task(
@@ -54,3 +54,73 @@ def events_relay_task() -> int:
 def inquiries_close_due_task() -> int:
     """Close the application windows whose deadline has passed."""
     return order_services.inquiries_close_due()
+
+
+# --- Referral and the service level ---------------------------------------------------
+
+
+@shared_task(name="brokerage.referrals_expire_due_task", ignore_result=True)
+def referrals_expire_due_task() -> int:
+    """Expire referral offers past their time to answer and offer the next candidates."""
+    return referral.referrals_expire_due()
+
+
+@shared_task(
+    bind=True,
+    name="brokerage.referral_offer_email_task",
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=6,
+    acks_late=True,
+)
+def referral_offer_email_task(self, offer_id: int) -> bool:
+    try:
+        return referral.referral_offer_email_send(offer_id=offer_id)
+    except self.autoretry_for:
+        if self.request.retries >= self.max_retries:
+            referral.referral_offer_email_failed(offer_id=offer_id, error="retries exhausted")
+        raise
+
+
+@shared_task(name="brokerage.referral_emails_relay_task", ignore_result=True)
+def referral_emails_relay_task() -> int:
+    return referral.referral_emails_relay()
+
+
+@shared_task(name="brokerage.sla_check_task", ignore_result=True)
+def sla_check_task() -> dict:
+    """Warn the secretariat before the service-level limit, escalate after it (once each)."""
+    return sla.sla_check()
+
+
+# --- Partners: webhooks and the API key usage log ----------------------------------------
+
+
+@shared_task(
+    bind=True,
+    name="brokerage.webhook_deliver_task",
+    acks_late=True,
+    # The delivery row counts the attempts (webhooks.MAX_ATTEMPTS); this is Celery's own cap.
+    max_retries=webhooks.MAX_ATTEMPTS,
+)
+def webhook_deliver_task(self, delivery_id: int) -> bool:
+    """One attempt; on a transient failure the next one is scheduled after the backoff the
+    delivery recorded (30 s doubling to 15 min, well below Redis' visibility timeout)."""
+    result = webhooks.webhook_deliver(delivery_id=delivery_id)
+    if result.retry_in is not None and self.request.retries < self.max_retries:
+        raise self.retry(countdown=result.retry_in)
+    return result.succeeded
+
+
+@shared_task(name="brokerage.webhook_deliveries_relay_task", ignore_result=True)
+def webhook_deliveries_relay_task() -> int:
+    return webhooks.webhook_deliveries_relay()
+
+
+@shared_task(name="brokerage.api_key_usage_prune_task", ignore_result=True)
+def api_key_usage_prune_task() -> int:
+    from django.conf import settings
+
+    return partners.api_key_usage_prune(days=settings.PARTNER_API_USAGE_DAYS)

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "axes",
+    # Partner API keys: hashed, found by prefix (brokerage.PartnerApiKey subclasses its model).
+    "rest_framework_api_key",
     "core",
     "members",
     "orders",
@@ -81,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "members.context_processors.roles",
+                "brokerage.context_processors.unread",
             ],
         },
     },
@@ -171,6 +174,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "brokerage.capacity_reminders_task",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
     },
+    # Referral offers past their time to answer move on to the next candidate.
+    "referrals-expire-due": {"task": "brokerage.referrals_expire_due_task", "schedule": 300.0},
+    "referral-emails-relay": {"task": "brokerage.referral_emails_relay_task", "schedule": 60.0},
+    # Service level: warn before the limit, escalate after it.
+    "sla-check": {"task": "brokerage.sla_check_task", "schedule": 1800.0},
 }
 
 # --- Auth -----------------------------------------------------------------------------
@@ -276,6 +284,9 @@ SPECTACULAR_SETTINGS = {
         "PrefectureEnum": "members.prefectures.PREFECTURE_CHOICES",
         "AwardModeEnum": "orders.models.AwardMode.choices",
         "InquiryStatusEnum": "orders.models.InquiryStatus.choices",
+        "ReferralStatusEnum": "brokerage.models.referral.ReferralStatus.choices",
+        "ReferralOfferStatusEnum": "brokerage.models.referral.OfferStatus.choices",
+        "ReferralCategoryEnum": "brokerage.models.referral.ReferralCategory.choices",
         **{
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
             for name in (
@@ -294,6 +305,26 @@ SPECTACULAR_SETTINGS = {
         },
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+}
+
+# --- Partner API, feed and webhooks (brokerage.partners; docs/partners.md) -----------------
+# Requests per API key, counted in the shared cache (Redis in production).
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    **REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}),
+    "partner": env("PARTNER_API_RATE", default="600/min"),
+}
+# Webhooks to loopback/private addresses and plain http: only outside production.
+PARTNER_WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool(
+    "PARTNER_WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=not PRODUCTION
+)
+PARTNER_API_USAGE_DAYS = env.int("PARTNER_API_USAGE_DAYS", default=90)
+CELERY_BEAT_SCHEDULE["webhook-deliveries-relay"] = {
+    "task": "brokerage.webhook_deliveries_relay_task",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["api-key-usage-prune"] = {
+    "task": "brokerage.api_key_usage_prune_task",
+    "schedule": crontab(hour=3, minute=30),
 }
 
 # --- Security (production) ------------------------------------------------------------

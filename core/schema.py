@@ -8,6 +8,7 @@ and codes. Services add rule violations that name other fields and codes
 
 from drf_spectacular.authentication import BasicScheme
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
+from drf_standardized_errors.openapi_serializers import ValidationErrorEnum
 from rest_framework import serializers
 
 
@@ -22,7 +23,7 @@ class ErrorItemSerializer(serializers.Serializer):
 
 
 class ValidationErrorResponseSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["validation_error"])
+    type = serializers.ChoiceField(choices=ValidationErrorEnum.choices)
     errors = ErrorItemSerializer(many=True)
 
 
@@ -30,7 +31,7 @@ class ConflictErrorResponseSerializer(serializers.Serializer):
     """409: a duplicate, or a state that does not allow the move (code
     `invalid_transition`); `attr` names the field when there is one."""
 
-    type = serializers.ChoiceField(choices=["validation_error"])
+    type = serializers.ChoiceField(choices=ValidationErrorEnum.choices)
     errors = ErrorItemSerializer(many=True)
 
 

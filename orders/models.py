@@ -14,6 +14,7 @@ class InquiryStatus(models.TextChoices):
     COMMITTEE = "committee", _("With the steering committee")
     OPEN = "open", _("Open for applications")
     EVALUATION = "evaluation", _("Applications closed, choosing the lead")
+    STAGED = "staged", _("Split into stages across networks")
     AWARDED = "awarded", _("Awarded")
     REJECTED = "rejected", _("Declined with reasons")
     REFERRAL = "referral", _("Referred outside the network")
@@ -22,11 +23,21 @@ class InquiryStatus(models.TextChoices):
 
 S = InquiryStatus
 INQUIRY_TRANSITIONS = {
-    S.SUBMITTED: {S.OPEN, S.QUESTION, S.COMMITTEE, S.REJECTED, S.REFERRAL, S.WITHDRAWN},
+    S.SUBMITTED: {
+        S.OPEN,
+        S.QUESTION,
+        S.COMMITTEE,
+        S.STAGED,
+        S.REJECTED,
+        S.REFERRAL,
+        S.WITHDRAWN,
+    },
     S.QUESTION: {S.SUBMITTED, S.REJECTED, S.WITHDRAWN},
     S.COMMITTEE: {S.OPEN, S.REJECTED, S.REFERRAL},
     S.OPEN: {S.EVALUATION, S.REFERRAL, S.WITHDRAWN},
     S.EVALUATION: {S.AWARDED, S.REFERRAL, S.WITHDRAWN},
+    # A chain is awarded when every stage is; the secretariat can still refer or decline it.
+    S.STAGED: {S.AWARDED, S.REFERRAL, S.REJECTED, S.WITHDRAWN},
     S.AWARDED: set(),
     S.REJECTED: set(),
     S.REFERRAL: set(),
@@ -279,3 +290,28 @@ class Award(models.Model):
 
     def __str__(self):
         return f"{self.inquiry.reference} → {self.company}"
+
+
+class InquiryStage(models.Model):
+    """A stage (工程) of a process chain: an inquiry needing several processes in order (dies
+    and pressing by a partner network, then polishing by ours) is split into linked stages.
+    Each stage is its own inquiry in the network that does its processes, matched and awarded
+    there; the buyer follows them through the parent inquiry."""
+
+    parent = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="stages")
+    sequence = models.PositiveSmallIntegerField(_("order"))
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
+    processes = models.ManyToManyField(Process, related_name="+")
+    inquiry = models.OneToOneField(
+        Inquiry, on_delete=models.PROTECT, related_name="stage_of", verbose_name=_("stage inquiry")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["parent", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "sequence"], name="one_stage_per_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.parent.reference} stage {self.sequence}"

@@ -25,7 +25,13 @@ def inquiry_list(*, viewer) -> QuerySet[Inquiry]:
     roles = roles_of(viewer)
     qs = Inquiry.objects.select_related(
         "network", "buyer", "material", "award__company"
-    ).prefetch_related("processes", "attachments")
+    ).prefetch_related(
+        "processes",
+        "attachments",
+        "stages__network",
+        "stages__processes",
+        "stages__inquiry__award__company",
+    )
     if roles.is_platform_admin:
         return qs
     visible = Q(network_id__in=roles.staff_network_ids)

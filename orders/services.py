@@ -35,6 +35,7 @@ from .models import (
     Inquiry,
     InquiryAttachment,
     InquiryMessage,
+    InquiryStage,
     InquiryStatus,
 )
 from .scoring import Offer, Weights, rank_offers
@@ -426,6 +427,113 @@ def inquiry_withdraw(*, actor, inquiry: Inquiry, reason: str = "") -> Inquiry:
             return inquiry
         _close(inquiry, to=S.WITHDRAWN, actor=actor, reason=reason or _("Withdrawn by the buyer"))
     return inquiry
+
+
+# ---------------------------------------------------------------------------------------
+# Process chains across networks
+
+
+def inquiry_split(*, actor, inquiry: Inquiry, stages: list[tuple[Network, list]]) -> Inquiry:
+    """Split an inquiry that needs several processes in order into linked stages, each an
+    inquiry of its own in the network that does those processes (this network or one of its
+    partner networks), with the same buyer and specification. The secretariat of each
+    stage's network screens it as usual; the parent is awarded when every stage is.
+
+    `stages` is [(network, [process, ...]), ...] in working order; together they must cover
+    the inquiry's processes, each exactly once. Records `inquiry.staged` and, per stage,
+    `inquiry.submitted` in the stage's network.
+    """
+    _require_secretariat(actor, inquiry)
+    if len(stages) < 2:
+        raise BrokerageError(_("A chain has at least two stages."), field="stages")
+    wanted = {p.pk for p in inquiry.processes.all()}
+    seen: list[int] = []
+    partner_ids = set(inquiry.network.partners.values_list("pk", flat=True))
+    for network, processes in stages:
+        if network.pk != inquiry.network_id and network.pk not in partner_ids:
+            raise BrokerageError(
+                _("A stage goes to this network or one of its partner networks."),
+                field="stages",
+            )
+        if not processes:
+            raise BrokerageError(_("Every stage needs its processes."), field="stages")
+        seen.extend(p.pk for p in processes)
+    if sorted(seen) != sorted(wanted):
+        raise BrokerageError(
+            _("The stages must cover the inquiry's processes, each exactly once."),
+            field="stages",
+        )
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry.pk)
+        if inquiry.status == S.STAGED:
+            return inquiry
+        if inquiry.status != S.SUBMITTED:
+            raise InvalidTransition(_("Only an inquiry being screened can be split."))
+        total = len(stages)
+        for sequence, (network, processes) in enumerate(stages, start=1):
+            locked_network = lock_one(Network, network.pk)
+            child = Inquiry.objects.create(
+                network=network,
+                reference=_next_reference(locked_network, timezone.localdate().year),
+                buyer=inquiry.buyer,
+                entered_by=actor,
+                title=f"[{sequence}/{total}] {inquiry.title}"[:200],
+                description=inquiry.description,
+                material=inquiry.material,
+                finish_kind=inquiry.finish_kind,
+                finish_grit=inquiry.finish_grit,
+                finish_ra_input=inquiry.finish_ra_input,
+                required_ra_um=inquiry.required_ra_um,
+                quantity=inquiry.quantity,
+                lot_pattern=inquiry.lot_pattern,
+                length_mm=inquiry.length_mm,
+                width_mm=inquiry.width_mm,
+                height_mm=inquiry.height_mm,
+                weight_kg=inquiry.weight_kg,
+                desired_delivery_date=inquiry.desired_delivery_date,
+                delivery_prefecture=inquiry.delivery_prefecture,
+                delivery_city=inquiry.delivery_city,
+                budget_yen=None,  # the buyer's budget was for the whole chain
+                nda_required=inquiry.nda_required,
+            )
+            child.processes.set(processes)
+            stage = InquiryStage.objects.create(
+                parent=inquiry, sequence=sequence, network=network, inquiry=child
+            )
+            stage.processes.set(processes)
+            record_creation(child, actor=actor, reason=inquiry.reference)
+            events.record(
+                kind="inquiry.submitted",
+                subject=child,
+                actor=actor,
+                network_id=network.pk,
+                parent=inquiry.pk,
+            )
+        _move(inquiry, to=S.STAGED, actor=actor, reason=_("Split into %(n)d stages") % {"n": total})
+        _event("inquiry.staged", inquiry, actor, stages=total)
+    return inquiry
+
+
+def inquiry_chain_progress(*, inquiry_id: int) -> Inquiry:
+    """Called when a stage reaches an outcome: the parent is awarded once every stage is.
+    A stage that ends otherwise leaves the parent staged for its secretariat to act.
+    Safe to run twice."""
+    with transaction.atomic():
+        parent = lock_one(Inquiry, inquiry_id)
+        if parent.status != S.STAGED:
+            return parent
+        statuses = list(parent.stages.values_list("inquiry__status", flat=True))
+        if statuses and all(status == S.AWARDED for status in statuses):
+            parent.closed_at = timezone.now()
+            _move(
+                parent,
+                to=S.AWARDED,
+                actor=None,
+                reason=_("Every stage has a lead company"),
+                update_fields=("closed_at",),
+            )
+            _event("inquiry.chain_awarded", parent, None)
+    return parent
 
 
 # ---------------------------------------------------------------------------------------

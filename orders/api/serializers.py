@@ -91,12 +91,42 @@ class AwardSerializer(serializers.ModelSerializer):
         ]
 
 
+class StageSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    network = serializers.IntegerField(source="network_id")
+    network_name = serializers.CharField(source="network.name")
+    processes = serializers.SerializerMethodField()
+    inquiry = serializers.IntegerField(source="inquiry_id")
+    reference = serializers.CharField(source="inquiry.reference")
+    status = serializers.CharField(source="inquiry.status")
+    lead_company = serializers.SerializerMethodField()
+
+    def get_processes(self, stage) -> list[str]:
+        return [p.code for p in stage.processes.all()]
+
+    def get_lead_company(self, stage) -> str | None:
+        award = getattr(stage.inquiry, "award", None)
+        return award.company.legal_name if award and award.status == "confirmed" else None
+
+
+class StageInputSerializer(serializers.Serializer):
+    network = serializers.PrimaryKeyRelatedField(queryset=Network.objects.filter(is_active=True))
+    processes = serializers.SlugRelatedField(
+        slug_field="code", many=True, queryset=Process.objects.filter(is_active=True)
+    )
+
+
+class SplitSerializer(serializers.Serializer):
+    stages = StageInputSerializer(many=True)
+
+
 class InquirySerializer(serializers.ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", read_only=True)
     processes = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     buyer_name = serializers.SerializerMethodField()
     attachments = AttachmentSerializer(many=True, read_only=True)
     award = serializers.SerializerMethodField()
+    stages = StageSerializer(many=True, read_only=True)
 
     class Meta:
         model = Inquiry
@@ -134,6 +164,7 @@ class InquirySerializer(serializers.ModelSerializer):
             "closed_at",
             "attachments",
             "award",
+            "stages",
         ]
         read_only_fields = fields
 

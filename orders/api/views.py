@@ -115,6 +115,18 @@ class InquiryViewSet(
             request, serializers.CommitteeDecisionSerializer, services.inquiry_committee_decide
         )
 
+    @extend_schema(request=serializers.SplitSerializer)
+    @action(detail=True, methods=["post"])
+    def split(self, request, pk=None):
+        """Secretariat: split a multi-process inquiry into stages, each worked in the network
+        (this one or a partner) that does its processes."""
+        inquiry = self.get_object()
+        ser = serializers.SplitSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        stages = [(s["network"], s["processes"]) for s in ser.validated_data["stages"]]
+        services.inquiry_split(actor=request.user, inquiry=inquiry, stages=stages)
+        return self._out(inquiry)
+
     @extend_schema(request=serializers.ReferSerializer)
     @action(detail=True, methods=["post"])
     def refer(self, request, pk=None):

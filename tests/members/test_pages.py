@@ -271,7 +271,7 @@ def test_home_cards_follow_the_role(
 
     client.force_login(buyer_user)
     buyer_page = client.get(reverse("home")).content.decode()
-    assert "次のリリース" in buyer_page
+    assert reverse("inquiry_create") in buyer_page
     assert directory_url not in buyer_page
 
 

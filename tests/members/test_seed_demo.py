@@ -7,6 +7,7 @@ from django.apps import apps
 from django.contrib.auth import authenticate
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from core.models import StatusChange
 from members.management import demo_data
@@ -217,9 +218,11 @@ def test_if_empty_does_nothing_when_any_network_exists():
 def test_demo_logins_authenticate_with_their_roles():
     seed()
     password = demo_data.DEMO_PASSWORD
-    admin = authenticate(username="admin", password=password)
+    # The login throttle (django-axes) needs the request, as the login page passes it.
+    request = RequestFactory().post("/login/")
+    admin = authenticate(request, username="admin", password=password)
     assert admin is not None and admin.is_superuser and admin.is_staff
-    lead = authenticate(username="lead01", password=password)
+    lead = authenticate(request, username="lead01", password=password)
     assert lead is not None
     # Every demo login shares the one hash (hashing is slow, so it is computed once).
     assert set(User.objects.values_list("password", flat=True)) == {admin.password}
