@@ -7,6 +7,8 @@ import base64
 import pytest
 import schemathesis
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
@@ -33,6 +35,13 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 def demo(db, settings):
     settings.AXES_ENABLED = False  # the fuzzer sends many requests from one address
     call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    # Requests go through the real WSGI handler, whose request signals would close the
+    # test's database connection inside its transaction (Django's test client does this too).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
