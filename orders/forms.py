@@ -16,7 +16,7 @@ from members.forms import (
 from members.models import Buyer, FinishKind, Material, Process
 from members.templatetags.members_tags import local_name
 
-from .models import AwardMode, Inquiry
+from .models import INQUIRY_SPEC_FIELDS, AwardMode, Inquiry
 from .services import INQUIRY_FIELDS, REFERRAL_CATEGORIES
 from .uploads import MAX_ATTACHMENT_BYTES
 
@@ -132,26 +132,7 @@ class InquiryForm(FieldsetsMixin, forms.ModelForm):
 
     class Meta:
         model = Inquiry
-        fields = [
-            "title",
-            "description",
-            "material",
-            "processes",
-            "finish_kind",
-            "finish_grit",
-            "finish_ra_input",
-            "quantity",
-            "lot_pattern",
-            "length_mm",
-            "width_mm",
-            "height_mm",
-            "weight_kg",
-            "desired_delivery_date",
-            "delivery_prefecture",
-            "delivery_city",
-            "budget_yen",
-            "nda_required",
-        ]
+        fields = list(INQUIRY_SPEC_FIELDS)
         widgets = {
             "description": forms.Textarea(attrs={"rows": 5}),
             "finish_kind": forms.RadioSelect,

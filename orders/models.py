@@ -47,6 +47,29 @@ INQUIRY_TRANSITIONS = {
 INQUIRY_OUTCOMES = frozenset({S.AWARDED, S.REJECTED, S.REFERRAL, S.WITHDRAWN})
 
 
+# What a buyer specifies in an inquiry, in the order forms and the API show it.
+INQUIRY_SPEC_FIELDS = (
+    "title",
+    "description",
+    "material",
+    "processes",
+    "finish_kind",
+    "finish_grit",
+    "finish_ra_input",
+    "quantity",
+    "lot_pattern",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "weight_kg",
+    "desired_delivery_date",
+    "delivery_prefecture",
+    "delivery_city",
+    "budget_yen",
+    "nda_required",
+)
+
+
 class LotPattern(models.TextChoices):
     ONE_OFF = "one_off", _("One-off")
     REPEAT = "repeat", _("Repeat orders")

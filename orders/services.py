@@ -26,6 +26,7 @@ from members.permissions import roles_of
 from members.services import finish_as_ra
 
 from .models import (
+    INQUIRY_SPEC_FIELDS,
     Application,
     ApplicationStatus,
     Award,
@@ -43,28 +44,7 @@ from .uploads import check_attachment, random_name
 
 S = InquiryStatus
 
-INQUIRY_FIELDS = frozenset(
-    {
-        "title",
-        "description",
-        "material",
-        "processes",
-        "finish_kind",
-        "finish_grit",
-        "finish_ra_input",
-        "quantity",
-        "lot_pattern",
-        "length_mm",
-        "width_mm",
-        "height_mm",
-        "weight_kg",
-        "desired_delivery_date",
-        "delivery_prefecture",
-        "delivery_city",
-        "budget_yen",
-        "nda_required",
-    }
-)
+INQUIRY_FIELDS = frozenset(INQUIRY_SPEC_FIELDS)
 
 
 # ---------------------------------------------------------------------------------------
@@ -472,29 +452,20 @@ def inquiry_split(*, actor, inquiry: Inquiry, stages: list[tuple[Network, list]]
         total = len(stages)
         for sequence, (network, processes) in enumerate(stages, start=1):
             locked_network = lock_one(Network, network.pk)
+            # The stage asks for the same part; the buyer's budget was for the whole chain.
+            spec = {
+                name: getattr(inquiry, name)
+                for name in INQUIRY_SPEC_FIELDS
+                if name not in ("processes", "title", "budget_yen")
+            }
             child = Inquiry.objects.create(
                 network=network,
                 reference=_next_reference(locked_network, timezone.localdate().year),
                 buyer=inquiry.buyer,
                 entered_by=actor,
                 title=f"[{sequence}/{total}] {inquiry.title}"[:200],
-                description=inquiry.description,
-                material=inquiry.material,
-                finish_kind=inquiry.finish_kind,
-                finish_grit=inquiry.finish_grit,
-                finish_ra_input=inquiry.finish_ra_input,
                 required_ra_um=inquiry.required_ra_um,
-                quantity=inquiry.quantity,
-                lot_pattern=inquiry.lot_pattern,
-                length_mm=inquiry.length_mm,
-                width_mm=inquiry.width_mm,
-                height_mm=inquiry.height_mm,
-                weight_kg=inquiry.weight_kg,
-                desired_delivery_date=inquiry.desired_delivery_date,
-                delivery_prefecture=inquiry.delivery_prefecture,
-                delivery_city=inquiry.delivery_city,
-                budget_yen=None,  # the buyer's budget was for the whole chain
-                nda_required=inquiry.nda_required,
+                **spec,
             )
             child.processes.set(processes)
             stage = InquiryStage.objects.create(

@@ -37,7 +37,7 @@ from orders.api.serializers import (
     InquiryInputSerializer,
     TimelineEntrySerializer,
 )
-from orders.models import Inquiry
+from orders.models import INQUIRY_SPEC_FIELDS, Inquiry
 
 # ---------------------------------------------------------------------------------------
 # Authentication, scopes, throttling
@@ -325,24 +325,7 @@ class PartnerInquirySerializer(serializers.ModelSerializer):
             "reference",
             "partner_reference",
             "status",
-            "title",
-            "description",
-            "material",
-            "processes",
-            "finish_kind",
-            "finish_grit",
-            "finish_ra_input",
-            "quantity",
-            "lot_pattern",
-            "length_mm",
-            "width_mm",
-            "height_mm",
-            "weight_kg",
-            "desired_delivery_date",
-            "delivery_prefecture",
-            "delivery_city",
-            "budget_yen",
-            "nda_required",
+            *INQUIRY_SPEC_FIELDS,
             "buyer",
             "submitted_at",
             "published_at",

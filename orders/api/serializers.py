@@ -6,6 +6,7 @@ from members.models import Material, Network, Process
 from members.permissions import roles_of
 from orders import selectors
 from orders.models import (
+    INQUIRY_SPEC_FIELDS,
     Application,
     Award,
     AwardMode,
@@ -36,28 +37,7 @@ class InquiryInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Inquiry
-        fields = [
-            "network",
-            "title",
-            "description",
-            "material",
-            "processes",
-            "finish_kind",
-            "finish_grit",
-            "finish_ra_input",
-            "quantity",
-            "lot_pattern",
-            "length_mm",
-            "width_mm",
-            "height_mm",
-            "weight_kg",
-            "desired_delivery_date",
-            "delivery_prefecture",
-            "delivery_city",
-            "budget_yen",
-            "nda_required",
-            "buyer",
-        ]
+        fields = ["network", *INQUIRY_SPEC_FIELDS, "buyer"]
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
