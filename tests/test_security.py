@@ -62,3 +62,27 @@ def test_forms_need_a_csrf_token(user):
     client.force_login(user)
     response = client.post("/i18n/setlang/", {"language": "en"})
     assert response.status_code == 403
+
+
+@pytest.mark.postgres
+def test_the_audit_trail_cannot_be_rewritten_in_the_database(submitted):
+    from django.db import DatabaseError, transaction
+
+    from core.models import StatusChange
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        StatusChange.objects.update(reason="rewritten")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        StatusChange.objects.all().delete()
+    assert StatusChange.objects.filter(reason="rewritten").count() == 0
+    assert StatusChange.objects.count() == 1
+
+
+def test_status_changes_refuse_edits_in_code(submitted):
+    from core.models import StatusChange
+
+    change = StatusChange.objects.get()
+    with pytest.raises(ValueError):
+        change.save()
+    with pytest.raises(ValueError):
+        change.delete()
