@@ -284,3 +284,102 @@ class DecideForm(forms.Form):
     votes_against = forms.IntegerField(label=_("votes against"), min_value=0, initial=0)
     votes_abstained = forms.IntegerField(label=_("abstentions"), min_value=0, initial=0)
     reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CompanyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.legal_name}（{obj.city}）" if obj.city else obj.legal_name
+
+
+class AppointmentOpenForm(forms.Form):
+    company = CompanyChoiceField(
+        queryset=None,
+        label=_("candidate"),
+        help_text=_("An active joint-order member of the network."),
+    )
+    statement = forms.CharField(
+        label=_("why this company should lead"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The members and the committee read it before recommending or deciding."),
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company"].queryset = candidates
+
+
+class AppointmentWithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason for withdrawing"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept on the record; the candidate sees it."),
+    )
+
+
+class DirectoryEntryForm(forms.Form):
+    """The consent and notes of a non-member directory entry."""
+
+    consents_to_referrals = forms.BooleanField(label=_("consents to referrals"), required=False)
+    consent_recorded_on = forms.DateField(
+        label=_("consent recorded on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Leave empty for today when the company consents."),
+    )
+    notes = forms.CharField(
+        label=_("notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the company does well, who to call, conditions."),
+    )
+
+
+class DirectoryAddForm(DirectoryEntryForm):
+    """A non-member to list: an existing company, or (empty choice) the new company below."""
+
+    company = CompanyChoiceField(
+        queryset=None,
+        label=_("existing company"),
+        required=False,
+        empty_label=_("(register a new company below)"),
+    )
+    field_order = ["company", "consents_to_referrals", "consent_recorded_on", "notes"]
+
+    def __init__(self, *args, companies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company"].queryset = companies
+
+
+class NewCompanyForm(CompanyProfileForm):
+    """The few facts needed to register a non-member company."""
+
+    FIELDSETS = (
+        (_("Name"), ("legal_name", "legal_name_kana")),
+        (_("Address"), ("postal_code", "prefecture", "city", "address_line")),
+        (_("Contact"), ("phone", "email", "website")),
+        (_("Official numbers"), ("corporate_number", "invoice_registration_number")),
+        (_("About the company"), ("description",)),
+    )
+
+    class Meta(CompanyProfileForm.Meta):
+        fields = [
+            "legal_name",
+            "legal_name_kana",
+            "corporate_number",
+            "invoice_registration_number",
+            "postal_code",
+            "prefecture",
+            "city",
+            "address_line",
+            "phone",
+            "email",
+            "website",
+            "description",
+        ]
+
+    def filled(self) -> bool:
+        return bool(self.data.get(self.add_prefix("legal_name"), "").strip())
+
+    def service_data(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}

@@ -33,9 +33,25 @@ urlpatterns = [
         views.nonmember_directory,
         name="nonmember_directory",
     ),
+    path(
+        "networks/<int:network_id>/non-members/add/",
+        views.directory_add,
+        name="directory_add",
+    ),
+    path("non-members/<int:pk>/edit/", views.directory_edit, name="directory_edit"),
     # Lead-company appointments.
     path("appointments/", views.appointment_list, name="appointment_list"),
+    path(
+        "networks/<int:network_id>/appointments/new/",
+        views.appointment_open,
+        name="appointment_open",
+    ),
     path("appointments/<int:pk>/", views.appointment_detail, name="appointment_detail"),
+    path(
+        "appointments/<int:pk>/withdraw/",
+        views.appointment_withdraw,
+        name="appointment_withdraw",
+    ),
     path(
         "appointments/<int:pk>/recommend/",
         views.appointment_recommend,

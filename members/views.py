@@ -5,9 +5,12 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,13 +18,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import BrokerageError, NotAllowed
+from core.models import StatusChange
 
 from . import selectors, services
 from .forms import (
+    AppointmentOpenForm,
+    AppointmentWithdrawForm,
     CapabilityForm,
     CompanyProfileForm,
     DecideForm,
+    DirectoryAddForm,
+    DirectoryEntryForm,
     MemberDirectoryFilterForm,
+    NewCompanyForm,
     RecommendForm,
     SpareCapacityForm,
     apply_service_error,
@@ -31,8 +40,10 @@ from .models import (
     AppointmentStatus,
     Capability,
     Company,
+    DirectoryEntry,
     LeadAppointment,
     Membership,
+    MembershipClass,
     MembershipStatus,
     Network,
     Recommendation,
@@ -320,6 +331,20 @@ def _staff_network(request, network_id: int) -> Network:
     return network
 
 
+def _secretariat_network(request, network_id: int, *, committee_too: bool = False) -> Network:
+    """A network the viewer keeps: 403 for whoever keeps none, 404 for another network's."""
+    roles = roles_of(request.user)
+    ids = roles.secretariat_network_ids | (roles.committee_network_ids if committee_too else set())
+    if not (roles.is_platform_admin or ids):
+        raise PermissionDenied
+    network = get_object_or_404(
+        selectors.network_list(viewer=request.user).prefetch_related(None), pk=network_id
+    )
+    if not (roles.is_platform_admin or network.pk in ids):
+        raise Http404
+    return network
+
+
 @login_required
 def directory_index(request):
     networks = list(_staff_networks(request))
@@ -424,7 +449,126 @@ def nonmember_directory(request, network_id: int):
         entry.process_names = list(
             dict.fromkeys(local_name(c.process) for c in entry.company.capabilities.all())
         )
-    return render(request, "members/nonmember_directory.html", {"network": network, "page": page})
+    return render(
+        request,
+        "members/nonmember_directory.html",
+        {
+            "network": network,
+            "page": page,
+            "may_edit": roles_of(request.user).is_secretariat(network.pk),
+        },
+    )
+
+
+def _directory_candidates(request, network: Network):
+    """Companies the viewer sees that are neither members of the network nor listed yet."""
+    members = Membership.objects.filter(
+        company=OuterRef("pk"), network=network, status=MembershipStatus.ACTIVE
+    )
+    listed = DirectoryEntry.objects.filter(company=OuterRef("pk"), network=network)
+    return (
+        selectors.company_list(viewer=request.user)
+        .prefetch_related(None)
+        .exclude(Exists(members))
+        .exclude(Exists(listed))
+        .order_by("legal_name_kana", "id")
+    )
+
+
+class _Refused(Exception):
+    """Undo the company just registered when the directory refuses the entry."""
+
+
+def _add_to_directory(request, network, form, company_form) -> DirectoryEntry | None:
+    data = form.cleaned_data
+    entry_kwargs = {
+        "consents_to_referrals": data["consents_to_referrals"],
+        "consent_recorded_on": data["consent_recorded_on"],
+        "notes": data["notes"],
+    }
+    try:
+        with transaction.atomic():
+            company = data["company"]
+            if company is None:
+                try:
+                    company = services.company_create(
+                        actor=request.user, data=company_form.service_data(), network=network
+                    )
+                except (ValidationError, BrokerageError) as exc:
+                    apply_service_error(company_form, exc)
+                    raise _Refused from exc
+            try:
+                return services.directory_add(
+                    actor=request.user, network=network, company=company, **entry_kwargs
+                )
+            except (ValidationError, BrokerageError) as exc:
+                if isinstance(exc, NotAllowed):
+                    raise
+                apply_service_error(form, exc)
+                raise _Refused from exc
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except _Refused:
+        return None
+
+
+@login_required
+def directory_add(request, network_id: int):
+    """The secretariat lists a non-member: an existing company, or a new one registered here."""
+    network = _secretariat_network(request, network_id)
+    post = request.POST if request.method == "POST" else None
+    form = DirectoryAddForm(post, companies=_directory_candidates(request, network))
+    company_form = NewCompanyForm(post, prefix="company")
+    if post is not None and form.is_valid():
+        chosen = form.cleaned_data["company"]
+        if chosen is not None and company_form.filled():
+            form.add_error(
+                "company", _("Choose an existing company or register a new one, not both.")
+            )
+        elif chosen is None and not company_form.filled():
+            form.add_error("company", _("Choose an existing company or register a new one below."))
+        elif chosen is not None or company_form.is_valid():
+            entry = _add_to_directory(request, network, form, company_form)
+            if entry is not None:
+                messages.success(
+                    request,
+                    _("%(company)s was added to the non-member directory.")
+                    % {"company": entry.company.legal_name},
+                )
+                return redirect("nonmember_directory", network_id=network.pk)
+    return render(
+        request,
+        "members/directory_form.html",
+        {"network": network, "form": form, "company_form": company_form, "entry": None},
+    )
+
+
+@login_required
+def directory_edit(request, pk: int):
+    entry = get_object_or_404(selectors.directory_list(viewer=request.user), pk=pk)
+    if not roles_of(request.user).is_secretariat(entry.network_id):
+        raise PermissionDenied
+    initial = {
+        "consents_to_referrals": entry.consents_to_referrals,
+        "consent_recorded_on": entry.consent_recorded_on,
+        "notes": entry.notes,
+    }
+    form = DirectoryEntryForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.directory_update(actor=request.user, entry=entry, data=changed_fields(form))
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except (ValidationError, BrokerageError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("The directory entry was saved."))
+            return redirect("nonmember_directory", network_id=entry.network_id)
+    return render(
+        request,
+        "members/directory_form.html",
+        {"network": entry.network, "form": form, "company_form": None, "entry": entry},
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -446,6 +590,7 @@ def appointment_list(request):
         appointments = appointments.filter(status=status)
     else:
         status = ""
+    roles = roles_of(request.user)
     return render(
         request,
         "members/appointment_list.html",
@@ -453,15 +598,80 @@ def appointment_list(request):
             "appointments": appointments,
             "status": status,
             "statuses": AppointmentStatus.choices,
+            "open_networks": list(
+                Network.objects.filter(
+                    pk__in=roles.secretariat_network_ids | roles.committee_network_ids,
+                    is_active=True,
+                ).order_by("pk")
+            ),
         },
     )
+
+
+def _appointment_candidates(request, network: Network):
+    """Active joint-order members of the network that are not lead companies yet."""
+    active = Membership.objects.filter(
+        company=OuterRef("pk"), network=network, status=MembershipStatus.ACTIVE
+    )
+    return (
+        selectors.company_list(viewer=request.user)
+        .prefetch_related(None)
+        .filter(Exists(active.filter(membership_class=MembershipClass.JOINT_ORDER)))
+        .exclude(Exists(active.filter(membership_class=MembershipClass.LEAD)))
+        .order_by("legal_name_kana", "id")
+    )
+
+
+@login_required
+def appointment_open(request, network_id: int):
+    """The secretariat (or the committee) puts a joint-order member forward as a lead."""
+    network = _secretariat_network(request, network_id, committee_too=True)
+    form = AppointmentOpenForm(
+        request.POST or None, candidates=_appointment_candidates(request, network)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment = services.appointment_open(
+                actor=request.user,
+                network=network,
+                company=form.cleaned_data["company"],
+                statement=form.cleaned_data["statement"],
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except (ValidationError, BrokerageError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The appointment was opened: the members may now recommend the candidate."),
+            )
+            return redirect("appointment_detail", pk=appointment.pk)
+    return render(request, "members/appointment_form.html", {"network": network, "form": form})
 
 
 def _visible_appointment(request, pk: int) -> LeadAppointment:
     return get_object_or_404(selectors.appointment_list(viewer=request.user), pk=pk)
 
 
-def _render_appointment(request, appointment, *, recommend_form=None, decide_form=None):
+def _withdrawal_reason(appointment: LeadAppointment) -> str:
+    if appointment.status != AppointmentStatus.WITHDRAWN:
+        return ""
+    change = (
+        StatusChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(LeadAppointment),
+            object_id=appointment.pk,
+            to_status=AppointmentStatus.WITHDRAWN,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return change.reason if change else ""
+
+
+def _render_appointment(
+    request, appointment, *, recommend_form=None, decide_form=None, withdraw_form=None
+):
     roles = roles_of(request.user)
     recommendations = list(
         Recommendation.objects.filter(appointment=appointment).select_related(
@@ -488,6 +698,10 @@ def _render_appointment(request, appointment, *, recommend_form=None, decide_for
             "needed": appointment.network.lead_recommendations_required,
             "recommend_form": (recommend_form or RecommendForm()) if may_recommend else None,
             "decide_form": (decide_form or DecideForm()) if may_decide else None,
+            "withdrawal_reason": _withdrawal_reason(appointment),
+            "withdraw_form": (withdraw_form or AppointmentWithdrawForm(prefix="withdraw"))
+            if pending and roles.is_secretariat(appointment.network_id)
+            else None,
         },
     )
 
@@ -540,3 +754,25 @@ def appointment_decide(request, pk: int):
             messages.success(request, _("The committee's decision was recorded."))
             return redirect(reverse("appointment_detail", kwargs={"pk": appointment.pk}))
     return _render_appointment(request, appointment, decide_form=form)
+
+
+@login_required
+@require_POST
+def appointment_withdraw(request, pk: int):
+    appointment = _visible_appointment(request, pk)
+    if not roles_of(request.user).is_secretariat(appointment.network_id):
+        raise PermissionDenied
+    form = AppointmentWithdrawForm(request.POST, prefix="withdraw")
+    if form.is_valid():
+        try:
+            services.appointment_withdraw(
+                actor=request.user, appointment=appointment, reason=form.cleaned_data["reason"]
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except (ValidationError, BrokerageError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, _("The appointment was withdrawn."))
+            return redirect("appointment_detail", pk=appointment.pk)
+    return _render_appointment(request, appointment, withdraw_form=form)

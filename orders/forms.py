@@ -256,6 +256,27 @@ class GuestBuyerForm(forms.Form):
         return data
 
 
+class PhonedBuyerForm(GuestBuyerForm):
+    """Who the buyer of an inquiry taken by phone is, as the secretariat enters it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].label = _("the buyer is")
+        self.fields["name"].label = _("buyer's name")
+        self.fields["organisation"].help_text = _("Leave empty for a private person.")
+        self.fields["email"].help_text = _("The buyer's answers and the award go to this address.")
+
+    def buyer_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "name": data["name"],
+            "organisation": data.get("organisation") or "",
+            "email": data["email"],
+            "phone": data.get("phone") or "",
+        }
+
+
 # ---------------------------------------------------------------------------------------
 # The buyer's answers
 
@@ -358,6 +379,61 @@ class ReferForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Say to whom the inquiry is referred and why."),
     )
+
+
+MAX_STAGES = 4
+
+
+class SplitForm(forms.Form):
+    """A process chain: up to four stages in working order, each a network (this one or a
+    partner) and the inquiry's processes it does. Empty rows are left out."""
+
+    def __init__(self, *args, inquiry, **kwargs):
+        super().__init__(*args, **kwargs)
+        from members.models import Network
+
+        network_ids = [inquiry.network_id, *inquiry.network.partners.values_list("pk", flat=True)]
+        networks = Network.objects.filter(pk__in=network_ids, is_active=True).order_by("pk")
+        processes = inquiry.processes.all()
+        for n in range(1, MAX_STAGES + 1):
+            network_field = LocalNameChoiceField(
+                queryset=networks,
+                label=_("stage %(n)d: network") % {"n": n},
+                required=False,
+                empty_label=_("(no stage)"),
+            )
+            if n <= 2:
+                network_field.initial = inquiry.network_id
+            self.fields[f"network_{n}"] = network_field
+            self.fields[f"processes_{n}"] = LocalNameMultipleChoiceField(
+                queryset=processes,
+                label=_("stage %(n)d: processes") % {"n": n},
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+            )
+
+    def rows(self):
+        """(n, [network, processes]) per stage row, for the template."""
+        return [
+            (n, [self[f"network_{n}"], self[f"processes_{n}"]]) for n in range(1, MAX_STAGES + 1)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        stages = []
+        for n in range(1, MAX_STAGES + 1):
+            network = data.get(f"network_{n}")
+            processes = list(data.get(f"processes_{n}") or [])
+            if network and not processes:
+                self.add_error(f"processes_{n}", _("Tick the processes of this stage."))
+            elif processes and not network:
+                self.add_error(f"network_{n}", _("Choose the network of this stage."))
+            elif network:
+                stages.append((network, processes))
+        if not self.errors and len(stages) < 2:
+            raise ValidationError(_("A chain has at least two stages."))
+        self.stages = stages
+        return data
 
 
 class DeadlineForm(forms.Form):

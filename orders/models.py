@@ -338,3 +338,226 @@ class InquiryStage(models.Model):
 
     def __str__(self):
         return f"{self.parent.reference} stage {self.sequence}"
+
+
+# ---------------------------------------------------------------------------------------
+# The lead company's project (issue 5, part 1: the team and its contracts)
+
+
+class ProjectStatus(models.TextChoices):
+    FORMING = "forming", _("Forming the team")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DELIVERED = "delivered", _("Delivered")
+    ACCEPTED = "accepted", _("Accepted by the buyer")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Project(models.Model):
+    """A project (プロジェクト): the awarded lead company, as contractor (請負元), runs the
+    order with a team of joint-order members. Small orders the lead does alone are projects
+    too: they count in the order record."""
+
+    inquiry = models.OneToOneField(Inquiry, on_delete=models.PROTECT, related_name="project")
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="projects")
+    lead = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="led_projects")
+    status = models.CharField(
+        _("status"), max_length=20, choices=ProjectStatus.choices, default="forming"
+    )
+    order_value_yen = models.PositiveBigIntegerField(
+        _("order value (yen, excl. tax)"), validators=[MinValueValidator(1)]
+    )
+    delivery_date = models.DateField(_("delivery date"))
+    # Payment terms agreed with the buyer, e.g. month-end close, paid at the end of the next
+    # month (月末締め翌月末払い): closing day 31 = month end, 1 month later, day 31.
+    payment_closing_day = models.PositiveSmallIntegerField(_("closing day"), default=31)
+    payment_month_offset = models.PositiveSmallIntegerField(_("months to payment"), default=1)
+    payment_day = models.PositiveSmallIntegerField(_("payment day"), default=31)
+    # What members see of the order: leads and members also compete outside the network.
+    share_buyer_identity = models.BooleanField(_("show the buyer to the team"), default=False)
+    share_order_value = models.BooleanField(_("show the order value to the team"), default=False)
+    invitation_hours = models.PositiveSmallIntegerField(
+        _("hours a member has to answer an invitation"), default=72
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("project")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(payment_closing_day__gte=1, payment_closing_day__lte=31)
+                & Q(payment_day__gte=1, payment_day__lte=31)
+                & Q(payment_month_offset__lte=6),
+                name="project_payment_terms_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.inquiry.reference} ({self.lead})"
+
+
+class PackageStatus(models.TextChoices):
+    OPEN = "open", _("Looking for a member")
+    AWAITING_AGREEMENT = "awaiting_agreement", _("Member found, agreement to accept")
+    READY = "ready", _("Agreement accepted, ready to start")
+    IN_PROGRESS = "in_progress", _("In progress")
+
+
+class WorkPackage(models.Model):
+    """A work package (作業分担): one process step of a project, taken by one joint-order
+    member (or the lead itself), with its quantity, unit price and due date to the lead."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="packages")
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="+")
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    unit_price_yen = models.PositiveBigIntegerField(
+        _("unit price (yen, excl. tax)"), validators=[MinValueValidator(1)]
+    )
+    due_date = models.DateField(_("due date to the lead"))
+    packaging = models.TextField(_("packaging"), blank=True)
+    inspection_criteria = models.TextField(_("inspection criteria"), blank=True)
+    member = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.PROTECT, related_name="packages"
+    )
+    self_performed = models.BooleanField(_("done by the lead itself"), default=False)
+    status = models.CharField(
+        _("status"), max_length=20, choices=PackageStatus.choices, default="open"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("work package")
+        ordering = ["project", "due_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1) & Q(unit_price_yen__gte=1),
+                name="package_quantity_and_price_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(member__isnull=False),
+                name="package_taken_has_member",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.project.inquiry.reference}: {self.process} × {self.quantity}"
+
+    @property
+    def amount_yen(self) -> int:
+        return self.quantity * self.unit_price_yen
+
+
+class InvitationStatus(models.TextChoices):
+    INVITED = "invited", _("Invited")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("No answer in time")
+    WITHDRAWN = "withdrawn", _("Withdrawn (taken by another member)")
+
+
+class Invitation(models.Model):
+    """An invitation (参加依頼) of a joint-order member to take a work package. A package may
+    be offered to several members at once; the first to accept takes it."""
+
+    package = models.ForeignKey(WorkPackage, on_delete=models.CASCADE, related_name="invitations")
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="invitations")
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.INVITED
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    invited_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["-invited_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["package", "company"],
+                condition=Q(status="invited"),
+                name="one_open_invitation_per_member",
+            ),
+            models.UniqueConstraint(
+                fields=["package"],
+                condition=Q(status="accepted"),
+                name="one_accepted_invitation_per_package",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["expires_at"], condition=Q(status="invited"), name="invitation_open_expiry"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.package} → {self.company}"
+
+
+class AgreementKind(models.TextChoices):
+    BASIC = "basic", _("Basic agreement (基本合意書)")
+    NDA = "nda", _("Non-disclosure agreement (秘密保持契約)")
+
+
+class ContractTemplate(models.Model):
+    """A network's standard contract text, edited by its secretariat. The body is a Django
+    template; see orders.projects.AGREEMENT_CONTEXT for the names it may use."""
+
+    network = models.ForeignKey(
+        Network, on_delete=models.CASCADE, related_name="contract_templates"
+    )
+    kind = models.CharField(max_length=10, choices=AgreementKind.choices)
+    body = models.TextField(_("text"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "kind"], name="one_template_per_kind")
+        ]
+
+    def __str__(self):
+        return f"{self.network}: {self.get_kind_display()}"
+
+
+class Agreement(models.Model):
+    """A contract between the lead and one member for a project (基本合意書, and the NDA where
+    the inquiry asked for one), generated from the network's template and accepted
+    electronically by each party. Work starts only after both sides accepted."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreements")
+    member = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="agreements")
+    kind = models.CharField(max_length=10, choices=AgreementKind.choices)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    lead_accepted_at = models.DateTimeField(null=True, blank=True)
+    lead_accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    member_accepted_at = models.DateTimeField(null=True, blank=True)
+    member_accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["project", "member", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "member", "kind"], name="one_agreement_per_kind"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.project} / {self.member}: {self.get_kind_display()}"
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.lead_accepted_at is not None and self.member_accepted_at is not None

@@ -25,6 +25,11 @@ urlpatterns = [
     ),
     # The secretariat: the queue and the screening, award and committee forms.
     path("inquiries/queue/", views.inquiry_queue, name="inquiry_queue"),
+    path(
+        "networks/<int:network_id>/inquiries/phone/",
+        views.inquiry_phone,
+        name="inquiry_phone",
+    ),
     *(
         path(
             f"inquiries/<int:pk>/{action.replace('_', '-')}/",

@@ -59,10 +59,12 @@ from .forms import (
     EscalateForm,
     GuestBuyerForm,
     InquiryForm,
+    PhonedBuyerForm,
     PublishForm,
     QuestionForm,
     ReferForm,
     RejectForm,
+    SplitForm,
     WithdrawForm,
 )
 from .models import (
@@ -149,9 +151,17 @@ def _attach_all(*, actor, inquiry: Inquiry, uploads) -> None:
 # The buyer: a new inquiry, its list, its page
 
 
-def _submit(form: InquiryForm, *, actor, network: Network, idempotency_key: str) -> Inquiry | None:
+def _submit(
+    form: InquiryForm,
+    *,
+    actor,
+    network: Network,
+    idempotency_key: str,
+    buyer_form: PhonedBuyerForm | None = None,
+) -> Inquiry | None:
     """Submit the inquiry and attach its files as one unit: a refused file, or a refused
-    inquiry, leaves nothing behind. A repeat with the same key returns the first inquiry."""
+    inquiry, leaves nothing behind. A repeat with the same key returns the first inquiry.
+    With `buyer_form`, the secretariat enters an inquiry taken by phone for that buyer."""
     uploads = form.cleaned_data.get("files") or []
     if not _check_files(form, uploads):
         return None
@@ -167,6 +177,7 @@ def _submit(form: InquiryForm, *, actor, network: Network, idempotency_key: str)
                 network=network,
                 data=form.service_data(),
                 idempotency_key=idempotency_key,
+                **({"buyer_data": buyer_form.buyer_data()} if buyer_form is not None else {}),
             )
             if not existed:
                 _attach_all(actor=actor, inquiry=inquiry, uploads=uploads)
@@ -175,11 +186,20 @@ def _submit(form: InquiryForm, *, actor, network: Network, idempotency_key: str)
     except ValidationError as exc:
         if hasattr(exc, "error_dict") and "file" in exc.error_dict:
             form.add_error("files", exc.error_dict["file"])
+        elif (
+            buyer_form is not None
+            and hasattr(exc, "error_dict")
+            and set(exc.error_dict) <= set(buyer_form.fields)
+        ):
+            apply_service_error(buyer_form, exc)
         else:
             apply_service_error(form, exc)
         return None
     except BrokerageError as exc:
-        apply_service_error(form, exc)
+        if buyer_form is not None and exc.field == "buyer":
+            buyer_form.add_error(None, exc.message)
+        else:
+            apply_service_error(form, exc)
         return None
     return inquiry
 
@@ -218,6 +238,49 @@ def inquiry_create(request):
         request,
         "orders/inquiry_form.html",
         {"form": form, "network": networks[0] if len(networks) == 1 else None},
+    )
+
+
+def _secretariat_network(request, network_id: int) -> Network:
+    """A network whose secretariat the viewer serves: 403 for whoever serves none, 404 for
+    another network's."""
+    roles = roles_of(request.user)
+    if not (roles.is_platform_admin or roles.secretariat_network_ids):
+        raise PermissionDenied
+    network = get_object_or_404(
+        member_selectors.network_list(viewer=request.user).prefetch_related(None),
+        pk=network_id,
+        is_active=True,
+    )
+    if not roles.is_secretariat(network.pk):
+        raise Http404
+    return network
+
+
+@login_required
+def inquiry_phone(request, network_id: int):
+    """The secretariat enters an inquiry taken by phone, with who the buyer is."""
+    network = _secretariat_network(request, network_id)
+    form = InquiryForm(request.POST or None, request.FILES or None, networks=[network])
+    buyer_form = PhonedBuyerForm(request.POST or None, prefix="buyer")
+    if request.method == "POST" and form.is_valid() and buyer_form.is_valid():
+        inquiry = _submit(
+            form,
+            actor=request.user,
+            network=network,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            buyer_form=buyer_form,
+        )
+        if inquiry is not None:
+            messages.success(
+                request,
+                _("The phoned-in inquiry %(ref)s was entered.") % {"ref": inquiry.reference},
+            )
+            return redirect("inquiry_detail", pk=inquiry.pk)
+    return _render(
+        request,
+        "orders/inquiry_phone.html",
+        {"form": form, "buyer_form": buyer_form, "network": network},
     )
 
 
@@ -271,6 +334,7 @@ def _render_buyer(request, inquiry: Inquiry, *, bound: dict | None = None, statu
         if inquiry.status == S.QUESTION
         else None,
         "password_link": _password_link(request.user),
+        "stage_rows": _stage_rows(request, inquiry),
     }
     return _render(request, "orders/inquiry_buyer.html", context, status=status)
 
@@ -386,13 +450,14 @@ QUEUE_TABS = [
     (
         "active",
         gettext_lazy("In progress"),
-        (S.SUBMITTED, S.QUESTION, S.COMMITTEE, S.OPEN, S.EVALUATION),
+        (S.SUBMITTED, S.QUESTION, S.COMMITTEE, S.OPEN, S.EVALUATION, S.STAGED),
     ),
     ("submitted", gettext_lazy("Received"), (S.SUBMITTED,)),
     ("question", gettext_lazy("Waiting for answer"), (S.QUESTION,)),
     ("committee", gettext_lazy("With the committee"), (S.COMMITTEE,)),
     ("open", gettext_lazy("Open for applications"), (S.OPEN,)),
     ("evaluation", gettext_lazy("Closed: choose the lead"), (S.EVALUATION,)),
+    ("staged", gettext_lazy("Split into stages"), (S.STAGED,)),
     ("done", gettext_lazy("Done"), tuple(INQUIRY_OUTCOMES)),
 ]
 
@@ -468,6 +533,9 @@ def inquiry_queue(request):
             "network": network,
             "querystring": query.urlencode(),
             "at_risk_count": len(at_risk),
+            "phone_networks": [
+                n for n in networks if n.is_active and roles_of(request.user).is_secretariat(n.pk)
+            ],
         },
     )
 
@@ -486,6 +554,10 @@ def _applications_to_choose(inquiry: Inquiry):
     return Application.objects.filter(
         inquiry=inquiry, status=ApplicationStatus.ACTIVE
     ).select_related("company")
+
+
+def _split(actor, inquiry, form):
+    services.inquiry_split(actor=actor, inquiry=inquiry, stages=form.stages)
 
 
 def _choose(actor, inquiry, form):
@@ -548,6 +620,12 @@ ACTIONS = {
         _choose,
         gettext_lazy("The lead is proposed. Confirm the award to tell the buyer and the leads."),
     ),
+    "split": Action(
+        "secretariat",
+        lambda i, d: SplitForm(d, prefix="split", inquiry=i),
+        _split,
+        gettext_lazy("The inquiry was split into stages, one inquiry per stage."),
+    ),
     "confirm": Action(
         "secretariat",
         None,
@@ -593,7 +671,27 @@ def _available_actions(request, inquiry: Inquiry) -> list[str]:
                 names.append("confirm")
             names.append("choose")
         names += by_status.get(status, [])
+        if status == S.SUBMITTED and len(inquiry.processes.all()) >= 2:
+            names.append("split")
     return names
+
+
+def _stage_rows(request, inquiry: Inquiry) -> list[dict]:
+    """The stages of a split inquiry, each linked when the viewer may open its inquiry."""
+    roles = roles_of(request.user)
+    rows = []
+    for stage in inquiry.stages.all():
+        child = stage.inquiry
+        rows.append(
+            {
+                "stage": stage,
+                "inquiry": child,
+                "processes": list(stage.processes.all()),
+                "lead": _confirmed_award(child),
+                "linked": roles.is_staff_of(stage.network_id) or _is_buyer_of(request.user, child),
+            }
+        )
+    return rows
 
 
 SCORE_TERMS = [
@@ -649,6 +747,7 @@ def _render_staff(request, inquiry: Inquiry, *, bound: dict | None = None, statu
         if inquiry.status in ATTACHABLE and roles_of(viewer).is_secretariat(inquiry.network_id)
         else None,
         "is_lead_too": inquiry.network_id in _lead_network_ids(viewer),
+        "stage_rows": _stage_rows(request, inquiry),
         "window_open": inquiry.status == S.OPEN and _window_open(inquiry),
     }
     return _render(request, "orders/inquiry_staff.html", context, status=status)

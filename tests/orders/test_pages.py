@@ -275,6 +275,7 @@ def test_queue_filters_by_status_and_marks_risk_and_passed_deadlines(
         "committee": 0,
         "open": 2,
         "evaluation": 0,
+        "staged": 0,
         "done": 0,
     }
     assert "期限切れ" in body(open_tab)

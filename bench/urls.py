@@ -1,0 +1,55 @@
+"""The app's URLs plus a bare baseline view for benchmark 2 (only in the bench's gunicorn).
+
+The bare view returns the secretariat's first page of inquiries from one raw SQL query, with
+no authentication, serializer or pagination count: the floor the real endpoint is compared to.
+"""
+
+import json
+
+from django.db import connection
+from django.http import HttpResponse
+from django.urls import path
+
+from config.urls import handler404, handler500, urlpatterns as app_urlpatterns  # noqa: F401
+
+RAW_SQL = """
+SELECT i.id, i.reference, i.network_id, i.status, i.title, i.description, m.code,
+       (SELECT {agg} FROM orders_inquiry_processes ip
+          JOIN members_process p ON p.id = ip.process_id WHERE ip.inquiry_id = i.id),
+       i.finish_kind, i.finish_grit, i.finish_ra_input, i.required_ra_um, i.quantity,
+       i.lot_pattern, i.length_mm, i.width_mm, i.height_mm, i.weight_kg,
+       i.desired_delivery_date, i.delivery_prefecture, i.delivery_city, i.budget_yen,
+       i.nda_required, b.name, i.submitted_at, i.published_at, i.application_deadline,
+       i.award_mode, i.applications_opened_at, i.outcome_reason, i.closed_at,
+       a.company_id, a.status
+  FROM orders_inquiry i
+  JOIN members_material m ON m.id = i.material_id
+  JOIN members_buyer b ON b.id = i.buyer_id
+  LEFT JOIN orders_award a ON a.inquiry_id = i.id
+ WHERE i.network_id = %s
+ ORDER BY i.submitted_at DESC, i.id DESC
+ LIMIT %s
+"""
+COLUMNS = [
+    "id", "reference", "network", "status", "title", "description", "material", "processes",
+    "finish_kind", "finish_grit", "finish_ra_input", "required_ra_um", "quantity",
+    "lot_pattern", "length_mm", "width_mm", "height_mm", "weight_kg", "desired_delivery_date",
+    "delivery_prefecture", "delivery_city", "budget_yen", "nda_required", "buyer_name",
+    "submitted_at", "published_at", "application_deadline", "award_mode",
+    "applications_opened_at", "outcome_reason", "closed_at", "award_company", "award_status",
+]  # fmt: skip
+
+
+def raw_inquiries(request):
+    agg = "string_agg(p.code, ',')" if connection.vendor == "postgresql" else "group_concat(p.code)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            RAW_SQL.format(agg=agg),
+            [int(request.GET["network"]), int(request.GET.get("page_size", 50))],
+        )
+        rows = [dict(zip(COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+    body = json.dumps({"results": rows}, default=str, ensure_ascii=False)
+    return HttpResponse(body, content_type="application/json")
+
+
+urlpatterns = [path("bench/raw-inquiries/", raw_inquiries), *app_urlpatterns]
