@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.models import DomainEvent
 from members.models import Membership, MembershipClass, MembershipStatus, StaffRole, User
 from orders import services as order_services
-from orders.models import Application, ApplicationStatus, Inquiry, InquiryStage
+from orders.models import Application, ApplicationStatus, Inquiry, InquiryStage, Invitation
 from orders.selectors import inquiry_matches
 
 from . import referral as referrals
@@ -187,6 +187,26 @@ def _open_referral(inquiry: Inquiry) -> None:
         logger.exception("Referral of inquiry %s not opened; the scan will retry", inquiry.pk)
 
 
+def _dispatch_invitation(event: DomainEvent) -> None:
+    """The invited member is told of an invitation; the lead of its answer or expiry."""
+    invitation = Invitation.objects.select_related(
+        "company", "package__project__lead", "package__process", "package__project__inquiry"
+    ).get(pk=event.aggregate_id)
+    project = invitation.package.project
+    if event.kind == "invitation.sent":
+        template, company_id = "invitation_received", invitation.company_id
+    else:
+        template, company_id = "invitation_answered_lead", project.lead_id
+    notify(
+        recipients=_company_users([company_id]),
+        event_key=_event_key(event, template),
+        kind=event.kind,
+        template=template,
+        context={"invitation": invitation, "project": project, "event": event},
+        link="",
+    )
+
+
 # Outcomes of a stage inquiry that may complete its process chain.
 STAGE_OUTCOMES = frozenset(
     {"award.confirmed", "inquiry.rejected", "inquiry.referral", "inquiry.withdrawn"}
@@ -225,6 +245,8 @@ def event_dispatch(*, event_id: int) -> bool:
                 _advance_chain(inquiry)
         elif event.aggregate == "referral":
             _dispatch_referral(event)
+        elif event.aggregate == "invitation":
+            _dispatch_invitation(event)
         # Partners' change feed and webhooks; last, so the feed's lock is held briefly.
         partner_event_fan_out(event=event)
         event.dispatched_at = timezone.now()

@@ -124,3 +124,11 @@ def api_key_usage_prune_task() -> int:
     from django.conf import settings
 
     return partners.api_key_usage_prune(days=settings.PARTNER_API_USAGE_DAYS)
+
+
+@shared_task(name="brokerage.invitations_expire_due_task", ignore_result=True)
+def invitations_expire_due_task() -> int:
+    """Expire project invitations not answered in the lead's time limit."""
+    from orders import projects
+
+    return projects.invitations_expire_due()

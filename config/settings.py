@@ -170,6 +170,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "events-relay": {"task": "brokerage.events_relay_task", "schedule": 60.0},
     "inquiries-close-due": {"task": "brokerage.inquiries_close_due_task", "schedule": 60.0},
+    "invitations-expire-due": {
+        "task": "brokerage.invitations_expire_due_task",
+        "schedule": 300.0,
+    },
     "capacity-reminders": {
         "task": "brokerage.capacity_reminders_task",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),

@@ -24,7 +24,8 @@ def inquiry_list(*, viewer) -> QuerySet[Inquiry]:
     calls of their networks (the open board, and what they applied to)."""
     roles = roles_of(viewer)
     qs = Inquiry.objects.select_related(
-        "network", "buyer", "material", "award__company"
+        # award__application: the award's price and lead time are serialized for staff.
+        "network", "buyer", "material", "award__company", "award__application"
     ).prefetch_related(
         "processes",
         "attachments",
