@@ -13,7 +13,16 @@ from members.models import Membership, MembershipClass, MembershipStatus
 from members.permissions import roles_of
 from members.prefectures import PREFECTURE_CAPITALS
 
-from .models import Application, Inquiry, InquiryMessage, InquiryStatus
+from .models import (
+    Agreement,
+    Application,
+    Inquiry,
+    InquiryMessage,
+    InquiryStatus,
+    Invitation,
+    Project,
+    WorkPackage,
+)
 
 S = InquiryStatus
 PUBLISHED = (S.OPEN, S.EVALUATION, S.AWARDED)
@@ -25,7 +34,11 @@ def inquiry_list(*, viewer) -> QuerySet[Inquiry]:
     roles = roles_of(viewer)
     qs = Inquiry.objects.select_related(
         # award__application: the award's price and lead time are serialized for staff.
-        "network", "buyer", "material", "award__company", "award__application"
+        "network",
+        "buyer",
+        "material",
+        "award__company",
+        "award__application",
     ).prefetch_related(
         "processes",
         "attachments",
@@ -144,3 +157,57 @@ def timeline_entries(inquiry, *, viewer) -> list[dict]:
             }
         )
     return sorted(entries, key=lambda e: e["at"])
+
+
+def project_list(*, viewer):
+    """The lead's projects, the projects whose packages a member took, and the network's
+    projects for its staff."""
+    roles = roles_of(viewer)
+    qs = Project.objects.select_related("inquiry__buyer", "lead", "network")
+    if roles.is_platform_admin:
+        return qs
+    visible = Q(network_id__in=roles.staff_network_ids)
+    if roles.company_id:
+        visible |= Q(lead_id=roles.company_id) | Q(packages__member_id=roles.company_id)
+    return qs.filter(visible).distinct()
+
+
+def package_list(*, viewer):
+    """A lead sees its projects' packages; a member the packages it took or is invited to;
+    the network's staff all of theirs."""
+    roles = roles_of(viewer)
+    qs = WorkPackage.objects.select_related(
+        "project__inquiry__buyer", "project__lead", "process", "material", "member"
+    )
+    if roles.is_platform_admin:
+        return qs
+    visible = Q(project__network_id__in=roles.staff_network_ids)
+    if roles.company_id:
+        visible |= (
+            Q(project__lead_id=roles.company_id)
+            | Q(member_id=roles.company_id)
+            | Q(invitations__company_id=roles.company_id)
+        )
+    return qs.filter(visible).distinct()
+
+
+def invitation_list(*, viewer):
+    roles = roles_of(viewer)
+    qs = Invitation.objects.select_related("package__process", "package__project", "company")
+    if roles.is_platform_admin:
+        return qs
+    if not roles.company_id:
+        return qs.none()
+    return qs.filter(Q(company_id=roles.company_id) | Q(package__project__lead_id=roles.company_id))
+
+
+def agreement_list(*, viewer):
+    roles = roles_of(viewer)
+    qs = Agreement.objects.select_related("project__inquiry", "project__lead", "member")
+    if roles.is_platform_admin:
+        return qs
+    return qs.filter(
+        Q(project__network_id__in=roles.secretariat_network_ids)
+        | Q(member_id=roles.company_id or 0)
+        | Q(project__lead_id=roles.company_id or 0)
+    )

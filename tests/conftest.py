@@ -22,6 +22,7 @@ from tests.factories import (
     ProcessFactory,
     UserFactory,
 )
+from tests.helpers import pass_deadline
 
 
 @pytest.fixture
@@ -178,3 +179,16 @@ def submitted(network, buyer_user, inquiry_data):
 @pytest.fixture
 def open_inquiry(submitted, secretariat_user):
     return order_services.inquiry_publish(actor=secretariat_user, inquiry=submitted)
+
+
+@pytest.fixture
+def awarded(open_inquiry, make_lead, secretariat_user):
+    lead = make_lead()
+    order_services.application_place(
+        actor=lead, inquiry=open_inquiry, price_yen=1_000_000, lead_time_days=20
+    )
+    pass_deadline(open_inquiry)
+    order_services.inquiries_close_due()
+    order_services.award_confirm(actor=secretariat_user, inquiry=open_inquiry)
+    open_inquiry.refresh_from_db()
+    return open_inquiry, lead

@@ -6,7 +6,6 @@ from django.db import connection
 from django.utils import timezone
 
 from core.errors import BrokerageError, Conflict, InvalidTransition, NotAllowed
-from members.models import MembershipClass
 from orders import projects, services
 from orders.models import (
     Agreement,
@@ -16,23 +15,10 @@ from orders.models import (
     ProjectStatus,
     WorkPackage,
 )
-from tests.factories import CapabilityFactory, CompanyUserFactory, MembershipFactory
-from tests.helpers import pass_deadline
+from tests.factories import CompanyUserFactory
+from tests.helpers import member, pass_deadline
 
 SOON = datetime.timedelta(days=20)
-
-
-@pytest.fixture
-def awarded(open_inquiry, make_lead, secretariat_user):
-    lead = make_lead()
-    services.application_place(
-        actor=lead, inquiry=open_inquiry, price_yen=1_000_000, lead_time_days=20
-    )
-    pass_deadline(open_inquiry)
-    services.inquiries_close_due()
-    services.award_confirm(actor=secretariat_user, inquiry=open_inquiry)
-    open_inquiry.refresh_from_db()
-    return open_inquiry, lead
 
 
 @pytest.fixture
@@ -49,15 +35,6 @@ def project(awarded):
 @pytest.fixture
 def lead(awarded):
     return awarded[1]
-
-
-def member(network, buff, stainless, spare=1000, membership_class=MembershipClass.JOINT_ORDER):
-    user = CompanyUserFactory()
-    MembershipFactory(network=network, company=user.company, membership_class=membership_class)
-    CapabilityFactory(
-        company=user.company, process=buff, material=stainless, spare_capacity_per_month=spare
-    )
-    return user
 
 
 @pytest.fixture
