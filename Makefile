@@ -7,6 +7,8 @@ PORT ?= 8000
 # The second CI pass: the machine's PostgreSQL and Redis.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/brokerage
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# The benchmarks' own Redis database (their queue is purged).
+REDIS_BENCH_URL ?= redis://127.0.0.1:6379/14
 
 .PHONY: install run test test-services e2e-deps lint format bench bench-pg messages check-deploy compose-check
 
@@ -70,7 +72,8 @@ compose-check:
 ## Speed figures (JSON, one line per benchmark) on a throw-away database: PostgreSQL when
 ## DATABASE_URL is set, SQLite otherwise. `make bench-pg` uses the machine's PostgreSQL.
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(ARGS)
 
+## BENCH_DURATION (s, default 30) sets the API read load; one benchmark: make bench-pg ARGS=api_reads
 bench-pg: install
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m bench.run
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_BENCH_URL) $(BIN)/python -m bench.run $(ARGS)

@@ -16,9 +16,14 @@ def main(names: list[str]) -> int:
     from django.db import connection
     from django.test.utils import setup_test_environment
 
-    from . import matching
+    from . import api_reads, matching, notifications, submission
 
-    benchmarks = {"matching": matching.run}
+    benchmarks = {
+        "matching": matching.run,
+        "api_reads": api_reads.run,
+        "submission": submission.run,
+        "notifications": notifications.run,
+    }
     selected = names or list(benchmarks)
     kind = (
         "production-like"
@@ -27,6 +32,16 @@ def main(names: list[str]) -> int:
     )
     print(f"database: {connection.vendor} ({kind})", file=sys.stderr)
     setup_test_environment()
+    # Its own name, so a test run beside it is not disturbed; on SQLite a file, not memory:
+    # the HTTP benchmarks' gunicorn processes open the same database.
+    from django.conf import settings
+
+    if connection.vendor == "sqlite":
+        bench_name = str(settings.VAR_DIR / "bench.sqlite3")
+    else:
+        bench_name = f"bench_{connection.settings_dict['NAME']}"
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = bench_name
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = bench_name
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         for name in selected:

@@ -10,7 +10,8 @@ from django.db import connection
 from django.http import HttpResponse
 from django.urls import path
 
-from config.urls import handler404, handler500, urlpatterns as app_urlpatterns  # noqa: F401
+from config.urls import handler404, handler500  # noqa: F401
+from config.urls import urlpatterns as app_urlpatterns
 
 RAW_SQL = """
 SELECT i.id, i.reference, i.network_id, i.status, i.title, i.description, m.code,
