@@ -314,8 +314,20 @@ def _ensure_agreements(project: Project, member: Company) -> None:
         body = _render_agreement(project, member, kind)
         if agreement is None:
             Agreement.objects.create(project=project, member=member, kind=kind, body=body)
-        elif not agreement.is_accepted and agreement.body != body:
+        elif agreement.body != body:
             # A further package changes the terms: both sides accept the new text again.
+            # An earlier acceptance stays on record in the event log.
+            if agreement.lead_accepted_at or agreement.member_accepted_at:
+                events.record(
+                    kind="agreement.reissued",
+                    subject=agreement,
+                    network_id=project.network_id,
+                    lead_accepted_at=str(agreement.lead_accepted_at or ""),
+                    lead_accepted_by=agreement.lead_accepted_by_id,
+                    member_accepted_at=str(agreement.member_accepted_at or ""),
+                    member_accepted_by=agreement.member_accepted_by_id,
+                    previous_body=agreement.body,
+                )
             agreement.body = body
             agreement.lead_accepted_at = agreement.member_accepted_at = None
             agreement.lead_accepted_by = agreement.member_accepted_by = None

@@ -301,3 +301,39 @@ def test_concurrent_acceptances_one_member_takes_the_package(
         t.join()
     assert sorted(results) == ["lost"] * 9 + ["won"]
     assert Invitation.objects.filter(status=InvitationStatus.ACCEPTED).count() == 1
+
+
+def test_a_second_package_for_the_same_member_needs_the_new_terms_accepted(
+    package, lead, network, buff, stainless, project
+):
+    from core.models import DomainEvent
+
+    a = member(network, buff, stainless)
+    invitation, _w = projects.invitation_send(actor=lead, package=package, company=a.company)
+    projects.invitation_respond(actor=a, invitation=invitation, accept=True)
+    agreement = Agreement.objects.get()
+    for user in (a, lead):
+        projects.agreement_accept(actor=user, agreement=agreement)
+    projects.package_start(actor=a, package=package)
+
+    second = projects.package_add(
+        actor=lead,
+        project=project,
+        process=buff,
+        material=stainless,
+        quantity=50,
+        unit_price_yen=3000,
+        due_date=timezone.localdate() + SOON,
+    )
+    invitation, _w = projects.invitation_send(actor=lead, package=second, company=a.company)
+    projects.invitation_respond(actor=a, invitation=invitation, accept=True)
+    agreement.refresh_from_db()
+    assert "3,000" in agreement.body and not agreement.is_accepted
+    assert DomainEvent.objects.filter(kind="agreement.reissued").count() == 1
+    second.refresh_from_db()
+    assert second.status == PackageStatus.AWAITING_AGREEMENT
+    for user in (a, lead):
+        projects.agreement_accept(actor=user, agreement=agreement)
+    second.refresh_from_db()
+    package.refresh_from_db()
+    assert (second.status, package.status) == (PackageStatus.READY, PackageStatus.IN_PROGRESS)
