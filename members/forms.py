@@ -4,12 +4,12 @@ and `apply_service_error` puts what a service refuses back on the form."""
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import BrokerageError
+from core.errors import BrokerageError, NotAllowed
 
 from . import selectors, services
 from .models import Capability, Company, FinishKind, MembershipClass, MembershipStatus
@@ -35,6 +35,19 @@ def apply_service_error(form: forms.BaseForm, exc: ValidationError | BrokerageEr
             form.add_error(None, messages)
         else:
             form.add_error(None, [f"{field}: {m}" for m in messages])
+
+
+def call_service(form: forms.BaseForm, call) -> bool:
+    """Run a service for a valid form: refused as not allowed → 403; a broken rule → shown on
+    the form (on the field it names). True when the service succeeded."""
+    try:
+        call()
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except (ValidationError, BrokerageError) as exc:
+        apply_service_error(form, exc)
+        return False
+    return True
 
 
 def changed_fields(form: forms.BaseForm) -> dict:

@@ -34,6 +34,7 @@ from .forms import (
     RecommendForm,
     SpareCapacityForm,
     apply_service_error,
+    call_service,
     changed_fields,
 )
 from .models import (
@@ -162,13 +163,9 @@ def company_edit(request, pk: int):
         if not data:
             messages.info(request, _("Nothing was changed."))
             return redirect("company_edit", pk=company.pk)
-        try:
-            services.company_update(actor=request.user, company=company, data=data)
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from exc
-        except (ValidationError, BrokerageError) as exc:
-            apply_service_error(form, exc)
-        else:
+        if call_service(
+            form, lambda: services.company_update(actor=request.user, company=company, data=data)
+        ):
             messages.success(request, _("The company profile was saved."))
             return redirect("company_edit", pk=company.pk)
     return render(request, "members/company_form.html", {"company": company, "form": form})
@@ -220,18 +217,18 @@ def capability_list(request, company_id: int):
 def capability_create(request, company_id: int):
     company = _editable_company(request, company_id)
     form = CapabilityForm(request.POST or None, instance=Capability(company=company))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.capability_create(
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and call_service(
+            form,
+            lambda: services.capability_create(
                 actor=request.user, company=company, data=dict(form.cleaned_data)
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from exc
-        except (ValidationError, BrokerageError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("The capability was added."))
-            return redirect("capability_list", company_id=company.pk)
+            ),
+        )
+    ):
+        messages.success(request, _("The capability was added."))
+        return redirect("capability_list", company_id=company.pk)
     return render(
         request, "members/capability_form.html", {"company": company, "form": form, "new": True}
     )
@@ -249,18 +246,18 @@ def capability_edit(request, pk: int):
     capability = _editable_capability(request, pk)
     company = capability.company
     form = CapabilityForm(request.POST or None, instance=capability)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.capability_update(
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and call_service(
+            form,
+            lambda: services.capability_update(
                 actor=request.user, capability=capability, data=dict(form.cleaned_data)
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from exc
-        except (ValidationError, BrokerageError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("The capability was saved."))
-            return redirect("capability_list", company_id=company.pk)
+            ),
+        )
+    ):
+        messages.success(request, _("The capability was saved."))
+        return redirect("capability_list", company_id=company.pk)
     return render(
         request,
         "members/capability_form.html",
@@ -274,26 +271,22 @@ def capability_spare(request, pk: int):
     """The quick form on each row: only this month's spare capacity."""
     capability = _editable_capability(request, pk)
     form = SpareCapacityForm(request.POST, auto_id=f"id_spare_{capability.pk}_%s")
-    if form.is_valid():
-        try:
-            services.capability_update(
-                actor=request.user, capability=capability, data=form.cleaned_data
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from exc
-        except (ValidationError, BrokerageError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Spare capacity of %(process)s × %(material)s is now %(spare)s pieces / month.")
-                % {
-                    "process": local_name(capability.process),
-                    "material": local_name(capability.material),
-                    "spare": f"{form.cleaned_data['spare_capacity_per_month']:,}",
-                },
-            )
-            return redirect("capability_list", company_id=capability.company_id)
+    if form.is_valid() and call_service(
+        form,
+        lambda: services.capability_update(
+            actor=request.user, capability=capability, data=form.cleaned_data
+        ),
+    ):
+        messages.success(
+            request,
+            _("Spare capacity of %(process)s × %(material)s is now %(spare)s pieces / month.")
+            % {
+                "process": local_name(capability.process),
+                "material": local_name(capability.material),
+                "spare": f"{form.cleaned_data['spare_capacity_per_month']:,}",
+            },
+        )
+        return redirect("capability_list", company_id=capability.company_id)
     return _render_capability_list(request, capability.company, {capability.pk: form})
 
 
@@ -554,16 +547,18 @@ def directory_edit(request, pk: int):
         "notes": entry.notes,
     }
     form = DirectoryEntryForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.directory_update(actor=request.user, entry=entry, data=changed_fields(form))
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from exc
-        except (ValidationError, BrokerageError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("The directory entry was saved."))
-            return redirect("nonmember_directory", network_id=entry.network_id)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and call_service(
+            form,
+            lambda: services.directory_update(
+                actor=request.user, entry=entry, data=changed_fields(form)
+            ),
+        )
+    ):
+        messages.success(request, _("The directory entry was saved."))
+        return redirect("nonmember_directory", network_id=entry.network_id)
     return render(
         request,
         "members/directory_form.html",
@@ -716,18 +711,14 @@ def appointment_detail(request, pk: int):
 def appointment_recommend(request, pk: int):
     appointment = _visible_appointment(request, pk)
     form = RecommendForm(request.POST)
-    if form.is_valid():
-        try:
-            services.appointment_recommend(
-                actor=request.user, appointment=appointment, comment=form.cleaned_data["comment"]
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from exc
-        except (ValidationError, BrokerageError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Your recommendation was recorded."))
-            return redirect("appointment_detail", pk=appointment.pk)
+    if form.is_valid() and call_service(
+        form,
+        lambda: services.appointment_recommend(
+            actor=request.user, appointment=appointment, comment=form.cleaned_data["comment"]
+        ),
+    ):
+        messages.success(request, _("Your recommendation was recorded."))
+        return redirect("appointment_detail", pk=appointment.pk)
     return _render_appointment(request, appointment, recommend_form=form)
 
 
@@ -741,18 +732,14 @@ def appointment_decide(request, pk: int):
     ):
         raise PermissionDenied
     form = DecideForm(request.POST)
-    if form.is_valid():
-        try:
-            services.appointment_decide(
-                actor=request.user, appointment=appointment, **form.cleaned_data
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from exc
-        except (ValidationError, BrokerageError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("The committee's decision was recorded."))
-            return redirect(reverse("appointment_detail", kwargs={"pk": appointment.pk}))
+    if form.is_valid() and call_service(
+        form,
+        lambda: services.appointment_decide(
+            actor=request.user, appointment=appointment, **form.cleaned_data
+        ),
+    ):
+        messages.success(request, _("The committee's decision was recorded."))
+        return redirect(reverse("appointment_detail", kwargs={"pk": appointment.pk}))
     return _render_appointment(request, appointment, decide_form=form)
 
 
@@ -763,16 +750,12 @@ def appointment_withdraw(request, pk: int):
     if not roles_of(request.user).is_secretariat(appointment.network_id):
         raise PermissionDenied
     form = AppointmentWithdrawForm(request.POST, prefix="withdraw")
-    if form.is_valid():
-        try:
-            services.appointment_withdraw(
-                actor=request.user, appointment=appointment, reason=form.cleaned_data["reason"]
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from exc
-        except (ValidationError, BrokerageError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("The appointment was withdrawn."))
-            return redirect("appointment_detail", pk=appointment.pk)
+    if form.is_valid() and call_service(
+        form,
+        lambda: services.appointment_withdraw(
+            actor=request.user, appointment=appointment, reason=form.cleaned_data["reason"]
+        ),
+    ):
+        messages.success(request, _("The appointment was withdrawn."))
+        return redirect("appointment_detail", pk=appointment.pk)
     return _render_appointment(request, appointment, withdraw_form=form)

@@ -36,7 +36,7 @@ from django.views.decorators.http import require_POST
 from brokerage.context_processors import unread_notification_count
 from core.errors import BrokerageError, NotAllowed
 from members import selectors as member_selectors
-from members.forms import apply_service_error
+from members.forms import apply_service_error, call_service
 from members.models import (
     Buyer,
     Material,
@@ -359,18 +359,14 @@ def inquiry_answer(request, pk: int):
     if not _is_buyer_of(request.user, inquiry):
         raise PermissionDenied
     form = AnswerForm(request.POST, prefix="answer")
-    if form.is_valid():
-        try:
-            services.inquiry_answer(
-                actor=request.user, inquiry=inquiry, answer=form.cleaned_data["answer"]
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from exc
-        except (ValidationError, BrokerageError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Thank you. Your answer was sent to the secretariat."))
-            return redirect("inquiry_detail", pk=inquiry.pk)
+    if form.is_valid() and call_service(
+        form,
+        lambda: services.inquiry_answer(
+            actor=request.user, inquiry=inquiry, answer=form.cleaned_data["answer"]
+        ),
+    ):
+        messages.success(request, _("Thank you. Your answer was sent to the secretariat."))
+        return redirect("inquiry_detail", pk=inquiry.pk)
     return _render_buyer(request, inquiry, bound={"answer": form})
 
 
@@ -381,18 +377,14 @@ def inquiry_withdraw(request, pk: int):
     if not _is_buyer_of(request.user, inquiry):
         raise PermissionDenied
     form = WithdrawForm(request.POST, prefix="withdraw")
-    if form.is_valid():
-        try:
-            services.inquiry_withdraw(
-                actor=request.user, inquiry=inquiry, reason=form.cleaned_data["reason"]
-            )
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from exc
-        except (ValidationError, BrokerageError) as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("Your inquiry was withdrawn."))
-            return redirect("inquiry_detail", pk=inquiry.pk)
+    if form.is_valid() and call_service(
+        form,
+        lambda: services.inquiry_withdraw(
+            actor=request.user, inquiry=inquiry, reason=form.cleaned_data["reason"]
+        ),
+    ):
+        messages.success(request, _("Your inquiry was withdrawn."))
+        return redirect("inquiry_detail", pk=inquiry.pk)
     return _render_buyer(request, inquiry, bound={"withdraw": form})
 
 
