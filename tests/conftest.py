@@ -84,6 +84,18 @@ def admin_user_(db):
 
 
 @pytest.fixture
+def as_user(client, request):
+    """`as_user("buyer_user")` signs the page test client in as that fixture's user."""
+
+    def sign_in(fixture_name):
+        user = request.getfixturevalue(fixture_name)
+        client.force_login(user)
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
 def api():
     """An anonymous API client; `api.as_(user)` returns a new client signed in as `user`."""
 

@@ -6,9 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from brokerage import partners
-from brokerage.dispatch import event_dispatch
 from brokerage.models import ApiScope, PartnerKind
-from core.models import DomainEvent
 
 ALL_SCOPES = list(ApiScope.values)
 BUYER = {
@@ -88,15 +86,3 @@ def submit_payload(buff, stainless):
         return payload
 
     return make
-
-
-def dispatch_all() -> int:
-    """Dispatch every event not dispatched yet, oldest first (what the worker does)."""
-    ids = list(
-        DomainEvent.objects.filter(dispatched_at__isnull=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    for pk in ids:
-        event_dispatch(event_id=pk)
-    return len(ids)

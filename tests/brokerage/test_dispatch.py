@@ -11,12 +11,8 @@ from tests.factories import (
     MaterialFactory,
     MembershipFactory,
 )
+from tests.helpers import dispatch_all
 from tests.orders.conftest import pass_deadline
-
-
-def dispatch_all():
-    for pk in DomainEvent.objects.filter(dispatched_at__isnull=True).values_list("pk", flat=True):
-        event_dispatch(event_id=pk)
 
 
 def subjects(user):

@@ -16,7 +16,6 @@ from core.models import DomainEvent
 from orders import services as order_services
 from orders.models import Inquiry
 from tests.brokerage.partner_fixtures import (  # noqa: F401
-    dispatch_all,
     key_client,
     make_key,
     other_partner,
@@ -24,6 +23,7 @@ from tests.brokerage.partner_fixtures import (  # noqa: F401
     partner_api,
     submit_payload,
 )
+from tests.helpers import dispatch_all
 
 FEED = "/api/v1/partner/feed/"
 INQUIRIES = "/api/v1/partner/inquiries/"

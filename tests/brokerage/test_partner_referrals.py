@@ -17,7 +17,6 @@ from brokerage.models import (
 from orders import services as order_services
 from orders.models import Inquiry
 from tests.brokerage.partner_fixtures import (  # noqa: F401
-    dispatch_all,
     key_client,
     make_key,
     other_partner,
@@ -26,6 +25,7 @@ from tests.brokerage.partner_fixtures import (  # noqa: F401
     submit_payload,
 )
 from tests.factories import NetworkFactory
+from tests.helpers import dispatch_all
 
 REFERRALS = "/api/v1/partner/referrals/"
 FEED = "/api/v1/partner/feed/"

@@ -11,7 +11,6 @@ from django.core import mail
 from django.utils import timezone
 
 from brokerage import referral as services
-from brokerage.dispatch import event_dispatch
 from brokerage.models import (
     EmailStatus,
     Notification,
@@ -37,7 +36,7 @@ from tests.factories import (
     NetworkStaffFactory,
     ProcessFactory,
 )
-from tests.helpers import pass_deadline
+from tests.helpers import dispatch_all, pass_deadline
 
 R = ReferralStatus
 O = OfferStatus  # noqa: E741
@@ -46,23 +45,6 @@ O = OfferStatus  # noqa: E741
 SAITAMA = ("11", "35.861000", "139.645000")
 NIIGATA = ("15", "37.673000", "138.882000")
 OSAKA = ("27", "34.686000", "135.520000")
-
-
-def dispatch_all() -> int:
-    """What the worker does after commit: dispatch every event not yet dispatched (the
-    referral events recorded while dispatching too)."""
-    count = 0
-    while True:
-        ids = list(
-            DomainEvent.objects.filter(dispatched_at__isnull=True)
-            .order_by("id")
-            .values_list("pk", flat=True)
-        )
-        if not ids:
-            return count
-        for pk in ids:
-            event_dispatch(event_id=pk)
-            count += 1
 
 
 def kinds(user) -> list[str]:

@@ -23,7 +23,6 @@ from core.errors import BrokerageError
 from orders import services as order_services
 from orders.models import Inquiry
 from tests.brokerage.partner_fixtures import (  # noqa: F401
-    dispatch_all,
     key_client,
     make_key,
     other_partner,
@@ -31,6 +30,7 @@ from tests.brokerage.partner_fixtures import (  # noqa: F401
     partner_api,
     submit_payload,
 )
+from tests.helpers import dispatch_all
 
 INQUIRIES = "/api/v1/partner/inquiries/"
 

@@ -7,10 +7,8 @@ import pytest
 from django.urls import reverse
 
 from brokerage import notifications as notification_module
-from brokerage.dispatch import event_dispatch
 from brokerage.models import Notification
 from core import events as event_module
-from core.models import DomainEvent
 from members.models import MembershipClass, StaffRole
 from orders import services
 from orders.models import Application, Inquiry, InquiryStatus
@@ -25,7 +23,7 @@ from tests.factories import (
     NetworkStaffFactory,
     ProcessFactory,
 )
-from tests.helpers import pass_deadline
+from tests.helpers import dispatch_all, pass_deadline
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -39,18 +37,6 @@ def _no_worker(monkeypatch, settings, tmp_path):
     monkeypatch.setattr(event_module, "enqueue_dispatch", lambda ids: 0)
     monkeypatch.setattr(notification_module, "enqueue_delivery", lambda ids: 0)
     settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-def dispatch_all() -> int:
-    """What the worker would do: turn every undispatched event into notifications."""
-    ids = list(
-        DomainEvent.objects.filter(dispatched_at__isnull=True)
-        .order_by("id")
-        .values_list("pk", flat=True)
-    )
-    for pk in ids:
-        event_dispatch(event_id=pk)
-    return len(ids)
 
 
 @pytest.fixture

@@ -14,10 +14,8 @@ from django.utils import timezone
 
 from brokerage import notifications as notification_module
 from brokerage import referral as referral_module
-from brokerage.dispatch import event_dispatch
 from brokerage.models import OfferStatus, Referral, ReferralStatus
 from core import events as event_module
-from core.models import DomainEvent
 from members.models import StaffRole
 from orders import services
 from tests.factories import (
@@ -30,6 +28,7 @@ from tests.factories import (
     NetworkStaffFactory,
     ProcessFactory,
 )
+from tests.helpers import dispatch_all
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -40,16 +39,6 @@ def _no_worker(monkeypatch):
     monkeypatch.setattr(event_module, "enqueue_dispatch", lambda ids: 0)
     monkeypatch.setattr(notification_module, "enqueue_delivery", lambda ids: 0)
     monkeypatch.setattr(referral_module, "enqueue_offer_emails", lambda ids: 0)
-
-
-def dispatch_all() -> None:
-    while ids := list(
-        DomainEvent.objects.filter(dispatched_at__isnull=True)
-        .order_by("id")
-        .values_list("pk", flat=True)
-    ):
-        for pk in ids:
-            event_dispatch(event_id=pk)
 
 
 @pytest.fixture

@@ -49,18 +49,6 @@ def full_width(text: str) -> str:
 
 
 @pytest.fixture
-def as_user(client, request):
-    """`as_user("member_user")` signs the test client in as that fixture's user."""
-
-    def sign_in(fixture_name):
-        user = request.getfixturevalue(fixture_name)
-        client.force_login(user)
-        return user
-
-    return sign_in
-
-
-@pytest.fixture
 def buff(db):
     return ProcessFactory(code="buff", name_ja="バフ研磨", name_en="Buff polishing")
 

@@ -13,16 +13,6 @@ from members.models import AppointmentStatus, Company, DirectoryEntry, LeadAppoi
 from tests.factories import CompanyFactory, DirectoryEntryFactory, LeadAppointmentFactory
 
 
-@pytest.fixture
-def as_user(client, request):
-    def sign_in(fixture_name):
-        user = request.getfixturevalue(fixture_name)
-        client.force_login(user)
-        return user
-
-    return sign_in
-
-
 def body(response) -> str:
     return response.content.decode()
 

@@ -45,18 +45,6 @@ def _media(settings, tmp_path):
 
 
 @pytest.fixture
-def as_user(client, request):
-    """`as_user("buyer_user")` signs the test client in as that fixture's user."""
-
-    def sign_in(fixture_name):
-        user = request.getfixturevalue(fixture_name)
-        client.force_login(user)
-        return user
-
-    return sign_in
-
-
-@pytest.fixture
 def other_buyer_user(db):
     return BuyerFactory().user
 

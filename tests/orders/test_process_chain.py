@@ -18,6 +18,7 @@ from tests.factories import (
     NetworkStaffFactory,
     ProcessFactory,
 )
+from tests.helpers import dispatch_all
 
 
 @pytest.fixture
@@ -51,14 +52,6 @@ def close_and_confirm(api, secretariat, inquiry_id):
     services.inquiries_close_due()
     response = api.as_(secretariat).post(f"/api/v1/inquiries/{inquiry_id}/confirm-award/")
     assert response.status_code == 200, response.json()
-
-
-def dispatch_all():
-    from brokerage.dispatch import event_dispatch
-    from core.models import DomainEvent
-
-    for pk in DomainEvent.objects.filter(dispatched_at__isnull=True).values_list("pk", flat=True):
-        event_dispatch(event_id=pk)
 
 
 def test_chain_across_two_networks_through_the_api(
