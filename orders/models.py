@@ -382,6 +382,8 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     opened_at = models.DateTimeField(auto_now_add=True)
+    # When the buyer's acceptance (検収) covered the order: the project can be settled.
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("project")
@@ -404,6 +406,21 @@ class PackageStatus(models.TextChoices):
     AWAITING_AGREEMENT = "awaiting_agreement", _("Member found, agreement to accept")
     READY = "ready", _("Agreement accepted, ready to start")
     IN_PROGRESS = "in_progress", _("In progress")
+    SHIPPED = "shipped", _("Shipped to the lead, awaiting inspection")
+    INSPECTED = "inspected", _("Partly accepted by the lead, rest to deliver")
+    RETURNED = "returned", _("Returned for rework")
+    ACCEPTED = "accepted", _("Accepted by the lead")
+
+
+# Packages whose work is still owed to the lead (late warnings look at these).
+PACKAGE_OPEN_WORK = (
+    "awaiting_agreement",
+    "ready",
+    "in_progress",
+    "shipped",
+    "inspected",
+    "returned",
+)
 
 
 class WorkPackage(models.Model):
@@ -428,6 +445,11 @@ class WorkPackage(models.Model):
         _("status"), max_length=20, choices=PackageStatus.choices, default="open"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the lead's inspections had passed the whole quantity (on-time rate).
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # The late-warning job marks what it has warned of, so it never warns twice.
+    due_soon_warned_on = models.DateField(null=True, blank=True)
+    late_warned_on = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("work package")
@@ -561,3 +583,273 @@ class Agreement(models.Model):
     @property
     def is_accepted(self) -> bool:
         return self.lead_accepted_at is not None and self.member_accepted_at is not None
+
+
+# ---------------------------------------------------------------------------------------
+# Execution (issue 5, part 2): work standards, deliveries to the lead and their inspection,
+# shipments to the buyer, the buyer's acceptance and claims, defect charges.
+
+
+class WorkStandard(models.Model):
+    """A technique standard (作業標準) a package must follow: a document or photo with a
+    note. The member confirms it has read it before starting."""
+
+    package = models.ForeignKey(WorkPackage, on_delete=models.CASCADE, related_name="standards")
+    title = models.CharField(_("title"), max_length=200)
+    note = models.TextField(_("note"), blank=True)
+    file = models.FileField(upload_to="standards/%Y/%m/", blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    attached_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    attached_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["package", "attached_at", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class Delivery(models.Model):
+    """A delivery (納品) of finished work from the member to the lead. Several per package
+    (partial deliveries, rework); each is inspected once by the lead."""
+
+    package = models.ForeignKey(WorkPackage, on_delete=models.PROTECT, related_name="deliveries")
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    is_rework = models.BooleanField(_("reworked items"), default=False)
+    note = models.TextField(_("note"), blank=True)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    shipped_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("delivery to the lead")
+        ordering = ["package", "shipped_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="delivery_quantity_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.package} ← {self.quantity}"
+
+
+class Disposition(models.TextChoices):
+    REWORK = "rework", _("Return for rework")
+    CHARGE = "charge", _("Scrap and charge the member")
+
+
+class Inspection(models.Model):
+    """The lead's inspection (検品) of one delivery: what arrived, how it was sampled (ISO
+    2859-1 or every item), what passed, and what was rejected and why."""
+
+    class Result(models.TextChoices):
+        PASSED = "passed", _("Passed")
+        PARTLY = "partly", _("Partly rejected")
+        REJECTED = "rejected", _("Rejected")
+
+    delivery = models.OneToOneField(Delivery, on_delete=models.PROTECT, related_name="inspection")
+    quantity_received = models.PositiveIntegerField(_("quantity received"))
+    # ISO 2859-1 single sampling, normal inspection; blank = every item inspected.
+    inspection_level = models.CharField(_("inspection level"), max_length=4, blank=True)
+    aql = models.DecimalField(_("AQL (%)"), max_digits=6, decimal_places=3, null=True, blank=True)
+    sample_size = models.PositiveIntegerField(_("sample size"), null=True, blank=True)
+    accept_number = models.PositiveIntegerField(null=True, blank=True)
+    reject_number = models.PositiveIntegerField(null=True, blank=True)
+    defects_found = models.PositiveIntegerField(_("nonconforming items found"), default=0)
+    quantity_passed = models.PositiveIntegerField(_("quantity passed"))
+    quantity_rejected = models.PositiveIntegerField(_("quantity rejected"))
+    result = models.CharField(max_length=10, choices=Result.choices)
+    defect_reason = models.TextField(_("defect reason"), blank=True)
+    disposition = models.CharField(
+        _("rejected items"), max_length=10, choices=Disposition.choices, blank=True
+    )
+    inspected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    inspected_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inspection")
+        ordering = ["inspected_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    quantity_received=models.F("quantity_passed") + models.F("quantity_rejected")
+                ),
+                name="inspection_quantities_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_rejected=0) | ~Q(disposition=""),
+                name="inspection_rejected_has_disposition",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.delivery}: {self.get_result_display()}"
+
+
+class Shipment(models.Model):
+    """A shipment (出荷) of finished goods from the lead to the buyer; partial deliveries
+    allowed. The buyer accepts it (検収) or raises claims on it."""
+
+    class Status(models.TextChoices):
+        SHIPPED = "shipped", _("Shipped")
+        ACCEPTED = "accepted", _("Accepted by the buyer")
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="shipments")
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    packaging = models.TextField(_("packaging"), blank=True)
+    carrier = models.CharField(_("carrier"), max_length=100, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SHIPPED)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    shipped_at = models.DateTimeField(auto_now_add=True)
+    accepted_quantity = models.PositiveIntegerField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("shipment to the buyer")
+        ordering = ["project", "shipped_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="shipment_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(accepted_quantity__isnull=True)
+                | Q(accepted_quantity__lte=models.F("quantity")),
+                name="shipment_accepted_within_shipped",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.project} → {self.quantity}"
+
+
+class Claim(models.Model):
+    """A buyer's claim (クレーム) on delivered goods. The lead traces it to the package (and
+    so the member) responsible; a charge to that member may follow."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        TRACED = "traced", _("Traced to a package")
+        RESOLVED = "resolved", _("Resolved")
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="claims")
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    description = models.TextField(_("what is wrong"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField(auto_now_add=True)
+    package = models.ForeignKey(
+        WorkPackage, null=True, blank=True, on_delete=models.PROTECT, related_name="claims"
+    )
+    traced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    traced_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("claim")
+        ordering = ["raised_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="claim_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(package__isnull=False),
+                name="claim_traced_has_package",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.shipment}: {self.quantity}"
+
+
+class EvidencePhoto(models.Model):
+    """A photo of defects, on an inspection or a claim."""
+
+    inspection = models.ForeignKey(
+        Inspection, null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
+    )
+    claim = models.ForeignKey(
+        Claim, null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
+    )
+    file = models.FileField(upload_to="evidence/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(inspection__isnull=False, claim__isnull=True)
+                | Q(inspection__isnull=True, claim__isnull=False),
+                name="photo_on_one_record",
+            )
+        ]
+
+    def __str__(self):
+        return self.original_name
+
+
+class MemberCharge(models.Model):
+    """An amount charged to the member responsible (defects and lateness towards the lead
+    are the member's responsibility): for items scrapped at the lead's inspection, for a
+    buyer's claim traced to its package, or an agreed penalty for lateness. Deducted in the
+    member's statement to the lead."""
+
+    class Kind(models.TextChoices):
+        INSPECTION = "inspection", _("Rejected at inspection")
+        CLAIM = "claim", _("Buyer's claim")
+        LATE = "late", _("Late delivery penalty")
+
+    package = models.ForeignKey(WorkPackage, on_delete=models.PROTECT, related_name="charges")
+    member = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="charges")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    inspection = models.OneToOneField(
+        Inspection, null=True, blank=True, on_delete=models.PROTECT, related_name="charge"
+    )
+    claim = models.OneToOneField(
+        Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="charge"
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), default=0)
+    amount_yen = models.PositiveBigIntegerField(
+        _("amount charged (yen, excl. tax)"), validators=[MinValueValidator(1)]
+    )
+    reason = models.TextField(_("reason"))
+    charged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    charged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("charge to a member")
+        ordering = ["charged_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_yen__gte=1), name="charge_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="inspection", inspection__isnull=False, claim__isnull=True)
+                | Q(kind="claim", inspection__isnull=True, claim__isnull=False)
+                | Q(kind="late", inspection__isnull=True, claim__isnull=True),
+                name="charge_source_matches_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.member}: ¥{self.amount_yen:,}"

@@ -468,6 +468,10 @@ def package_start(*, actor, package: WorkPackage) -> WorkPackage:
             raise InvalidTransition(
                 _("Work starts after both sides have accepted the agreement."), field="status"
             )
+        if package.standards.filter(confirmed_at__isnull=True).exists():
+            raise InvalidTransition(
+                _("Confirm the package's work standards first."), field="standards"
+            )
         package.status = PackageStatus.IN_PROGRESS
         package.save(update_fields=["status"])
         Project.objects.filter(pk=package.project_id, status=ProjectStatus.FORMING).update(

@@ -204,3 +204,44 @@ def awarded(open_inquiry, make_lead, secretariat_user):
     order_services.award_confirm(actor=secretariat_user, inquiry=open_inquiry)
     open_inquiry.refresh_from_db()
     return open_inquiry, lead
+
+
+@pytest.fixture
+def running_project(awarded):
+    """The awarded lead's project (order of 500 items, delivery in 40 days)."""
+    from orders import projects
+
+    inquiry, lead = awarded
+    return projects.project_open(
+        actor=lead,
+        inquiry=inquiry,
+        order_value_yen=1_000_000,
+        delivery_date=timezone.localdate() + datetime.timedelta(days=40),
+    )
+
+
+@pytest.fixture
+def team_package(running_project, awarded, network, buff, stainless):
+    """A buffing package of 500 items taken by a joint-order member, agreements accepted by
+    both sides, work started. Returns (package, member user, lead user)."""
+    from orders import projects
+    from tests.helpers import member
+
+    lead = awarded[1]
+    worker = member(network, buff, stainless)
+    package = projects.package_add(
+        actor=lead,
+        project=running_project,
+        process=buff,
+        material=stainless,
+        quantity=500,
+        unit_price_yen=1200,
+        due_date=timezone.localdate() + datetime.timedelta(days=20),
+    )
+    invitation, _ = projects.invitation_send(actor=lead, package=package, company=worker.company)
+    projects.invitation_respond(actor=worker, invitation=invitation, accept=True)
+    for agreement in running_project.agreements.filter(member=worker.company):
+        projects.agreement_accept(actor=lead, agreement=agreement)
+        projects.agreement_accept(actor=worker, agreement=agreement)
+    package = projects.package_start(actor=worker, package=package)
+    return package, worker, lead
