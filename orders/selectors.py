@@ -2,9 +2,10 @@
 serializers: an application's price is shown to its own company, and to others only once the
 applications are opened."""
 
+import dataclasses
 import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.transitions import history
@@ -16,13 +17,19 @@ from members.prefectures import PREFECTURE_CAPITALS
 from .models import (
     Agreement,
     Application,
+    Claim,
+    Delivery,
     Inquiry,
     InquiryMessage,
     InquiryStatus,
     Invitation,
+    MemberCharge,
     Project,
+    Shipment,
     WorkPackage,
+    WorkStandard,
 )
+from .projects import capacity_left
 
 S = InquiryStatus
 PUBLISHED = (S.OPEN, S.EVALUATION, S.AWARDED)
@@ -169,6 +176,8 @@ def project_list(*, viewer):
     visible = Q(network_id__in=roles.staff_network_ids)
     if roles.company_id:
         visible |= Q(lead_id=roles.company_id) | Q(packages__member_id=roles.company_id)
+    if viewer.is_authenticated:
+        visible |= Q(inquiry__buyer__user=viewer)
     return qs.filter(visible).distinct()
 
 
@@ -211,3 +220,140 @@ def agreement_list(*, viewer):
         | Q(member_id=roles.company_id or 0)
         | Q(project__lead_id=roles.company_id or 0)
     )
+
+
+def _package_scope(viewer, prefix: str) -> Q | None:
+    """Who sees the work of a package: its member, the project's lead and the network's
+    staff. None: everything (platform admin)."""
+    roles = roles_of(viewer)
+    if roles.is_platform_admin:
+        return None
+    visible = Q(**{f"{prefix}project__network_id__in": roles.staff_network_ids})
+    if roles.company_id:
+        visible |= Q(**{f"{prefix}project__lead_id": roles.company_id}) | Q(
+            **{f"{prefix}member_id": roles.company_id}
+        )
+    return visible
+
+
+def delivery_list(*, viewer):
+    """Deliveries to the lead with their inspection: the member, the lead, the staff."""
+    qs = Delivery.objects.select_related(
+        "package__project__inquiry", "package__process", "package__member", "inspection"
+    ).prefetch_related("inspection__photos")
+    scope = _package_scope(viewer, "package__")
+    return qs if scope is None else qs.filter(scope)
+
+
+def standard_list(*, viewer):
+    qs = WorkStandard.objects.select_related("package__project")
+    scope = _package_scope(viewer, "package__")
+    return qs if scope is None else qs.filter(scope)
+
+
+def charge_list(*, viewer):
+    """Charges to a member: the member charged, the lead, the staff."""
+    qs = MemberCharge.objects.select_related("package__project__inquiry", "member")
+    scope = _package_scope(viewer, "package__")
+    return qs if scope is None else qs.filter(scope)
+
+
+def shipment_list(*, viewer):
+    """Shipments to the buyer: the buyer, the lead, the staff (members do not see the
+    buyer)."""
+    roles = roles_of(viewer)
+    qs = Shipment.objects.select_related("project__inquiry__buyer", "project__lead")
+    if roles.is_platform_admin:
+        return qs
+    visible = Q(project__network_id__in=roles.staff_network_ids)
+    if roles.company_id:
+        visible |= Q(project__lead_id=roles.company_id)
+    if viewer.is_authenticated:
+        visible |= Q(project__inquiry__buyer__user=viewer)
+    return qs.filter(visible)
+
+
+def claim_list(*, viewer):
+    """Claims: the buyer, the lead, the staff, and the member of the package it was traced
+    to."""
+    roles = roles_of(viewer)
+    qs = Claim.objects.select_related(
+        "shipment__project__inquiry", "package__process", "package__member"
+    ).prefetch_related("photos")
+    if roles.is_platform_admin:
+        return qs
+    visible = Q(shipment__project__network_id__in=roles.staff_network_ids)
+    if roles.company_id:
+        visible |= Q(shipment__project__lead_id=roles.company_id) | Q(
+            package__member_id=roles.company_id
+        )
+    if viewer.is_authenticated:
+        visible |= Q(shipment__project__inquiry__buyer__user=viewer)
+    return qs.filter(visible)
+
+
+def project_board(project: Project) -> list[dict]:
+    """The lead's board: each package with what passed inspection, what awaits it, what is
+    still owed and whether it is late. Three queries whatever the number of packages."""
+
+    passed = dict(
+        Delivery.objects.filter(package__project=project, inspection__isnull=False)
+        .values("package")
+        .annotate(n=Sum("inspection__quantity_passed"))
+        .values_list("package", "n")
+    )
+    pending = dict(
+        Delivery.objects.filter(package__project=project, inspection__isnull=True)
+        .values("package")
+        .annotate(n=Sum("quantity"))
+        .values_list("package", "n")
+    )
+    today = timezone.localdate()
+    rows = []
+    for package in project.packages.select_related("process", "material", "member"):
+        done = passed.get(package.pk, 0) or 0
+        waiting = pending.get(package.pk, 0) or 0
+        finished = package.status == "accepted"
+        rows.append(
+            {
+                "package": package,
+                "passed": done,
+                "awaiting_inspection": waiting,
+                "owed": max(package.quantity - done - waiting, 0),
+                "late": not finished and package.member_id is not None and package.due_date < today,
+                "due_soon": not finished
+                and package.member_id is not None
+                and today <= package.due_date <= today + datetime.timedelta(days=2),
+            }
+        )
+    return rows
+
+
+def package_suggestions(package: WorkPackage, *, limit: int = 20) -> list[dict]:
+    """Members to invite for a package: the matching of part 1 for the package's process,
+    material and quantity, with each member's capacity left that month after its other
+    packages. Candidates with room first; the lead itself is left out."""
+    inquiry = package.project.inquiry
+    criteria = dataclasses.replace(
+        match_criteria(inquiry),
+        process_ids=(package.process_id,),
+        material_id=package.material_id,
+        quantity=package.quantity,
+        days_available=max((package.due_date - timezone.localdate()).days, 0),
+    )
+    invited = set(package.invitations.filter(status="invited").values_list("company_id", flat=True))
+    rows = []
+    for match in capability_matches(criteria, limit=limit + 1):
+        if match.company_id == package.project.lead_id:
+            continue
+        left = capacity_left(company_id=match.company_id, package=package)
+        rows.append(
+            {
+                "match": match,
+                "capacity_left": left,
+                "capacity_short": left is None or left < package.quantity,
+                "invited": match.company_id in invited,
+            }
+        )
+    rows.sort(key=lambda r: (not r["match"].is_candidate, r["capacity_short"]))
+    return rows[:limit]
