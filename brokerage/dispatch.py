@@ -11,7 +11,21 @@ from django.utils import timezone
 from core.models import DomainEvent
 from members.models import Membership, MembershipClass, MembershipStatus, StaffRole, User
 from orders import services as order_services
-from orders.models import Application, ApplicationStatus, Inquiry, InquiryStage, Invitation
+from orders.models import (
+    Application,
+    ApplicationStatus,
+    Claim,
+    Delivery,
+    Inquiry,
+    InquiryStage,
+    Inspection,
+    Invitation,
+    MemberCharge,
+    Project,
+    Shipment,
+    WorkPackage,
+    WorkStandard,
+)
 from orders.selectors import inquiry_matches
 
 from . import referral as referrals
@@ -207,6 +221,94 @@ def _dispatch_invitation(event: DomainEvent) -> None:
     )
 
 
+def _work_subject(event: DomainEvent) -> tuple[Project, WorkPackage | None, object]:
+    """The project, package (if any) and object an execution event is about."""
+    model, related = WORK_AGGREGATES[event.aggregate]
+    obj = model.objects.select_related(*related).get(pk=event.aggregate_id)
+    if isinstance(obj, Project):
+        return obj, None, obj
+    if isinstance(obj, WorkPackage):
+        return obj.project, obj, obj
+    if isinstance(obj, Shipment):
+        return obj.project, None, obj
+    if isinstance(obj, Claim):
+        return obj.shipment.project, obj.package, obj
+    if isinstance(obj, Inspection):
+        return obj.delivery.package.project, obj.delivery.package, obj
+    return obj.package.project, obj.package, obj
+
+
+WORK_AGGREGATES = {
+    "project": (Project, ("inquiry__buyer", "lead")),
+    "workpackage": (WorkPackage, ("project__inquiry", "process", "member")),
+    "workstandard": (WorkStandard, ("package__project__inquiry", "package__process")),
+    "delivery": (Delivery, ("package__project__inquiry", "package__process", "package__member")),
+    "inspection": (
+        Inspection,
+        ("delivery__package__project__inquiry", "delivery__package__process"),
+    ),
+    "shipment": (Shipment, ("project__inquiry__buyer", "project__lead")),
+    "claim": (Claim, ("shipment__project__inquiry__buyer", "package__process", "package__member")),
+    "membercharge": (MemberCharge, ("package__project__inquiry", "package__process")),
+}
+
+# Who hears of what happens in a project: event kind → (template, audiences).
+WORK_AUDIENCES = {
+    "standard.attached": ("work_standard_attached", ("member",)),
+    "delivery.shipped": ("delivery_shipped_lead", ("lead",)),
+    "inspection.recorded": ("inspection_recorded_member", ("member",)),
+    "shipment.sent": ("shipment_sent_buyer", ("buyer",)),
+    "claim.raised": ("claim_raised", ("lead", "secretariat")),
+    "claim.traced": ("claim_traced_member", ("member",)),
+    "charge.late": ("late_charge_member", ("member",)),
+    "shipment.accepted": ("shipment_accepted_lead", ("lead",)),
+    "project.accepted": ("project_accepted", ("lead", "team", "secretariat")),
+    "package.due_soon": ("package_due_soon", ("member", "lead")),
+    "package.late": ("package_late", ("member", "lead")),
+}
+
+
+def _dispatch_work(event: DomainEvent) -> None:
+    if event.kind not in WORK_AUDIENCES:
+        return
+    template, audiences = WORK_AUDIENCES[event.kind]
+    project, package, obj = _work_subject(event)
+    for audience in audiences:
+        if audience == "buyer":
+            users = _buyer(project.inquiry)
+            link = f"/projects/{project.pk}/delivery/"
+        elif audience == "secretariat":
+            users = _staff(project.network_id)
+            link = f"/projects/{project.pk}/"
+        elif audience == "lead":
+            users = _company_users([project.lead_id])
+            link = f"/projects/{project.pk}/"
+        elif audience == "team":
+            members = project.packages.exclude(member_id=project.lead_id).exclude(member=None)
+            users = _company_users(set(members.values_list("member_id", flat=True)))
+            link = "/my-packages/"
+        else:  # the package's member; the lead's own package is on its board already
+            if package is None or package.member_id in (None, project.lead_id):
+                continue
+            users = _company_users([package.member_id])
+            link = "/my-packages/"
+        notify(
+            recipients=users,
+            event_key=_event_key(event, f"{template}:{audience}"),
+            kind=event.kind,
+            template=template,
+            context={
+                "project": project,
+                "package": package,
+                "object": obj,
+                "event": event,
+                "payload": event.payload,
+                "audience": audience,
+            },
+            link=link,
+        )
+
+
 # Outcomes of a stage inquiry that may complete its process chain.
 STAGE_OUTCOMES = frozenset(
     {"award.confirmed", "inquiry.rejected", "inquiry.referral", "inquiry.withdrawn"}
@@ -247,6 +349,8 @@ def event_dispatch(*, event_id: int) -> bool:
             _dispatch_referral(event)
         elif event.aggregate == "invitation":
             _dispatch_invitation(event)
+        elif event.aggregate in WORK_AGGREGATES:
+            _dispatch_work(event)
         # Partners' change feed and webhooks; last, so the feed's lock is held briefly.
         partner_event_fan_out(event=event)
         event.dispatched_at = timezone.now()

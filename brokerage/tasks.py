@@ -126,6 +126,14 @@ def api_key_usage_prune_task() -> int:
     return partners.api_key_usage_prune(days=settings.PARTNER_API_USAGE_DAYS)
 
 
+@shared_task(name="brokerage.packages_warn_due_task", ignore_result=True)
+def packages_warn_due_task() -> int:
+    """Warn members and leads of packages due soon or late (once each)."""
+    from orders import execution
+
+    return execution.packages_warn_due()
+
+
 @shared_task(name="brokerage.invitations_expire_due_task", ignore_result=True)
 def invitations_expire_due_task() -> int:
     """Expire project invitations not answered in the lead's time limit."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -161,6 +162,22 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.5,
     "interval_max": 1,
 }
+# Separate queues so a long settlement run or a slow partner endpoint never holds up the
+# e-mails: production runs one worker per queue (docker-compose.yml); a worker started
+# without -Q (embedded mode, tests) consumes them all.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("celery", "notifications", "settlement", "partners")]
+CELERY_TASK_ROUTES = {
+    "brokerage.notification_deliver_task": {"queue": "notifications"},
+    "brokerage.notifications_relay_task": {"queue": "notifications"},
+    "brokerage.event_dispatch_task": {"queue": "notifications"},
+    "brokerage.events_relay_task": {"queue": "notifications"},
+    "brokerage.capacity_reminders_task": {"queue": "notifications"},
+    "brokerage.referral*": {"queue": "partners"},
+    "brokerage.webhook*": {"queue": "partners"},
+    "brokerage.api_key_usage_prune_task": {"queue": "partners"},
+    "billing.*": {"queue": "settlement"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A few frequent scans ("what is due now?") rather than one timer per object.
 CELERY_BEAT_SCHEDULE = {
@@ -174,6 +191,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "brokerage.invitations_expire_due_task",
         "schedule": 300.0,
     },
+    # Hourly, so a worker that was down at 7:00 still warns today; marks prevent repeats.
+    "packages-warn-due": {"task": "brokerage.packages_warn_due_task", "schedule": 3600.0},
     "capacity-reminders": {
         "task": "brokerage.capacity_reminders_task",
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
@@ -291,6 +310,8 @@ SPECTACULAR_SETTINGS = {
         "ReferralStatusEnum": "brokerage.models.referral.ReferralStatus.choices",
         "ReferralOfferStatusEnum": "brokerage.models.referral.OfferStatus.choices",
         "ReferralCategoryEnum": "brokerage.models.referral.ReferralCategory.choices",
+        "ChargeKindEnum": "orders.models.ChargeKind.choices",
+        "AgreementKindEnum": "orders.models.AgreementKind.choices",
         **{
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
             for name in (

@@ -156,8 +156,10 @@ def unconfirmed_standards(package: WorkPackage) -> bool:
 # Deliveries to the lead and inspection
 
 
-def _quantities(package: WorkPackage) -> tuple[int, int]:
-    """(passed by the lead's inspections, delivered and not yet inspected)."""
+def _quantities(package: WorkPackage) -> tuple[int, int, int]:
+    """(passed by the lead's inspections, delivered and not yet inspected, needed in all).
+    Items of a buyer's claim traced to the package are needed again: the member replaces
+    them at its own charge."""
     passed = (
         Inspection.objects.filter(delivery__package=package).aggregate(n=Sum("quantity_passed"))[
             "n"
@@ -167,13 +169,14 @@ def _quantities(package: WorkPackage) -> tuple[int, int]:
     pending = (
         package.deliveries.filter(inspection__isnull=True).aggregate(n=Sum("quantity"))["n"] or 0
     )
-    return passed, pending
+    claimed = package.claims.aggregate(n=Sum("quantity"))["n"] or 0
+    return passed, pending, package.quantity + claimed
 
 
 def outstanding(package: WorkPackage) -> int:
     """How many items the member still has to deliver."""
-    passed, pending = _quantities(package)
-    return max(package.quantity - passed - pending, 0)
+    passed, pending, needed = _quantities(package)
+    return max(needed - passed - pending, 0)
 
 
 def delivery_record(*, actor, package: WorkPackage, quantity: int, note: str = "") -> Delivery:
@@ -342,10 +345,10 @@ def inspection_record(
                 reason=defect_reason,
                 charged_by=actor,
             )
-        passed_total, pending = _quantities(package)
-        if passed_total >= package.quantity:
+        passed_total, pending, needed = _quantities(package)
+        if passed_total >= needed:
             package.status = PackageStatus.ACCEPTED
-            package.completed_at = timezone.now()
+            package.completed_at = package.completed_at or timezone.now()
         elif disposition == Disposition.REWORK:
             package.status = PackageStatus.RETURNED
         elif pending:
@@ -582,12 +585,17 @@ def claim_trace(
         claim = lock_one(Claim, claim.pk)
         if claim.status != Claim.Status.OPEN:
             raise InvalidTransition(_("This claim is already traced."), field="status")
+        package = lock_one(WorkPackage, package.pk)
         claim.status = Claim.Status.TRACED
         claim.package = package
         claim.traced_by, claim.traced_at = actor, timezone.now()
         if note:
             claim.resolution = note
         claim.save()
+        # The claimed items are owed again by the package's member.
+        if package.status == PackageStatus.ACCEPTED:
+            package.status = PackageStatus.RETURNED
+            package.save(update_fields=["status"])
         if charge_yen:
             MemberCharge.objects.create(
                 package=package,

@@ -853,3 +853,7 @@ class MemberCharge(models.Model):
 
     def __str__(self):
         return f"{self.member}: ¥{self.amount_yen:,}"
+
+
+# For the OpenAPI enum name (drf-spectacular imports choices by module path).
+ChargeKind = MemberCharge.Kind

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
+from .contract_views import agreement_pdf, contract_template_edit, contract_template_list
 
 urlpatterns = [
     # The buyer.
@@ -39,6 +40,18 @@ urlpatterns = [
         )
         for action in views.ACTIONS
     ),
+    # Contracts: the secretariat's templates, and each agreement as a PDF.
+    path(
+        "networks/<int:network_id>/contracts/",
+        contract_template_list,
+        name="contract_template_list",
+    ),
+    path(
+        "networks/<int:network_id>/contracts/<str:kind>/",
+        contract_template_edit,
+        name="contract_template_edit",
+    ),
+    path("agreements/<int:pk>/pdf/", agreement_pdf, name="agreement_pdf"),
     # The steering committee.
     path("committee/", views.committee_list, name="committee_list"),
     # Lead companies.

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from core.api import ScopedViewSet
@@ -11,7 +12,7 @@ from members import selectors as member_selectors
 from members.api.serializers import ScopedPrimaryKeyRelatedField
 from members.models import Material, Process
 from members.permissions import roles_of
-from orders import projects, selectors
+from orders import execution, projects, selectors
 from orders.models import Agreement, Invitation, Project, WorkPackage
 
 
@@ -47,8 +48,13 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def _insider(self, project) -> bool:
-        roles = roles_of(self.context["request"].user)
-        return roles.acts_for(project.lead_id) or roles.is_staff_of(project.network_id)
+        user = self.context["request"].user
+        roles = roles_of(user)
+        return (
+            roles.acts_for(project.lead_id)
+            or roles.is_staff_of(project.network_id)
+            or project.inquiry.buyer.user_id == user.pk
+        )
 
     def get_buyer_name(self, project) -> str | None:
         """Shown to team members only if the lead shares it."""
@@ -168,6 +174,21 @@ class AgreementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class BoardRowSerializer(serializers.Serializer):
+    package = PackageSerializer()
+    passed = serializers.IntegerField()
+    awaiting_inspection = serializers.IntegerField()
+    owed = serializers.IntegerField()
+    late = serializers.BooleanField()
+    due_soon = serializers.BooleanField()
+
+
+class BoardSerializer(serializers.Serializer):
+    project = ProjectSerializer()
+    shippable = serializers.IntegerField()
+    packages = BoardRowSerializer(many=True)
+
+
 class ProjectViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet
 ):
@@ -188,6 +209,26 @@ class ProjectViewSet(
         )
         project = projects.project_open(actor=request.user, inquiry=inquiry, **data)
         return Response(self.get_serializer(project).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=BoardSerializer)
+    @action(detail=True, methods=["get"])
+    def board(self, request, pk=None):
+        """Lead and staff: every package with what passed inspection, awaits it and is still
+        owed, what is late, and how many finished items can be shipped to the buyer."""
+        project = self.get_object()
+        roles = roles_of(request.user)
+        if not (
+            roles.acts_for(project.lead_id)
+            or roles.is_staff_of(project.network_id)
+            or roles.is_platform_admin
+        ):
+            raise PermissionDenied()
+        data = {
+            "project": project,
+            "shippable": execution.shippable(project),
+            "packages": selectors.project_board(project),
+        }
+        return Response(BoardSerializer(data, context=self.get_serializer_context()).data)
 
 
 class PackageViewSet(

@@ -222,7 +222,7 @@ def test_concurrent_confirmations_award_exactly_once(
     pass_deadline(inquiry)
     services.inquiry_close_window(inquiry_id=inquiry.pk)
     results = []
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(50)  # issue 7: 50 concurrent award attempts
 
     def confirm():
         try:
@@ -234,10 +234,10 @@ def test_concurrent_confirmations_award_exactly_once(
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=confirm) for _ in range(8)]
+    threads = [threading.Thread(target=confirm) for _ in range(50)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results) == ["conflict"] * 7 + ["won"]
+    assert sorted(results) == ["conflict"] * 49 + ["won"]
     assert DomainEvent.objects.filter(kind="award.confirmed").count() == 1
