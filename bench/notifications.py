@@ -1,8 +1,9 @@
 """Benchmark 5: the notification outbox drained by one real Celery worker on Redis.
 
 10,000 pending Notification rows (BENCH_NOTIFICATIONS) are queued for delivery
-(brokerage.notifications.enqueue_delivery, as after commit), then one worker (celery's
-start_worker, solo pool, in this process) delivers them through the locmem e-mail backend.
+(brokerage.notifications.enqueue_delivery, as after commit: tasks of 100), then one worker
+(celery's start_worker, solo pool, in this process) delivers them through the locmem e-mail
+backend.
 Rate = notifications / (last emailed_at − first emailed_at). Every e-mail's subject names its
 notification, so lost and duplicated sends are counted per notification id; afterwards 1,000
 are queued again and must send nothing. Target: ≥ 500 deliveries/s, 0 lost, 0 sent twice.
@@ -53,7 +54,7 @@ def run() -> dict:
     mail.outbox = []
     celery_app.conf.task_always_eager = False
     with celery_app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")  # nothing left from an earlier run
+        conn.default_channel.queue_purge("notifications")  # nothing left from an earlier run
     t0 = time.perf_counter()
     notifications.enqueue_delivery([r.pk for r in rows])
     enqueue_s = time.perf_counter() - t0
@@ -67,7 +68,7 @@ def run() -> dict:
         # Queue 1,000 again (as a relay or a redelivery would): nothing must be sent twice.
         notifications.enqueue_delivery([r.pk for r in rows[:1000]])
         with celery_app.connection_for_write() as conn:
-            while conn.default_channel.client.llen("celery") and time.monotonic() < deadline:
+            while conn.default_channel.client.llen("notifications") and time.monotonic() < deadline:
                 time.sleep(0.2)
         time.sleep(1)
     sent_per_id = collections.Counter(by_subject.get(m.subject) for m in mail.outbox)

@@ -30,6 +30,16 @@ def notification_deliver_task(self, notification_id: int) -> bool:
         raise
 
 
+@shared_task(bind=True, name="brokerage.notifications_deliver_task", acks_late=True, max_retries=6)
+def notifications_deliver_task(self, notification_ids: list[int]) -> int:
+    """Send a batch of notification e-mails; the failed ones are retried with a backoff
+    (the relay picks up whatever is still pending after the retries)."""
+    sent, failed = notifications.notifications_deliver(notification_ids=notification_ids)
+    if failed:
+        raise self.retry(args=[failed], countdown=min(10 * 2**self.request.retries, 600))
+    return sent
+
+
 @shared_task(name="brokerage.capacity_reminders_task", ignore_result=True)
 def capacity_reminders_task() -> int:
     return services.capacity_reminders_send()

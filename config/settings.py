@@ -169,6 +169,7 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = [Queue(name) for name in ("celery", "notifications", "settlement", "partners")]
 CELERY_TASK_ROUTES = {
     "brokerage.notification_deliver_task": {"queue": "notifications"},
+    "brokerage.notifications_deliver_task": {"queue": "notifications"},
     "brokerage.notifications_relay_task": {"queue": "notifications"},
     "brokerage.event_dispatch_task": {"queue": "notifications"},
     "brokerage.events_relay_task": {"queue": "notifications"},

@@ -10,7 +10,7 @@ from kombu.exceptions import OperationalError
 from brokerage import notifications
 from brokerage.models import EmailStatus, Notification
 from brokerage.services import capacity_reminders_send
-from brokerage.tasks import notification_deliver_task
+from brokerage.tasks import notification_deliver_task, notifications_deliver_task
 from config.celery import app as celery_app
 from tests.factories import CapabilityFactory, CompanyUserFactory, MembershipFactory, UserFactory
 
@@ -77,7 +77,7 @@ def test_broker_outage_loses_nothing_and_the_relay_delivers_once(
     users = [CompanyUserFactory() for _ in range(3)]
     with (
         mock.patch.object(
-            notification_deliver_task, "delay", side_effect=OperationalError("redis down")
+            notifications_deliver_task, "delay", side_effect=OperationalError("redis down")
         ),
         django_capture_on_commit_callbacks(execute=True),
     ):
@@ -105,6 +105,46 @@ def test_failed_sends_are_counted_and_give_up_after_max_attempts(db):
     assert notification.email_attempts == notifications.MAX_ATTEMPTS
     assert notification.email_status == EmailStatus.FAILED
     assert "SMTPException" in notification.last_error
+
+
+def test_a_batch_sends_each_pending_notification_once(db, eager):
+    users = [CompanyUserFactory() for _ in range(250)]
+    for n, user in enumerate(users):
+        send([user], key=f"batch:{n}")
+    ids = list(Notification.objects.values_list("pk", flat=True))
+    mail.outbox = []
+    # 250 notifications: three batches of at most 100.
+    with mock.patch.object(notifications_deliver_task, "delay") as delay:
+        assert notifications.enqueue_delivery(ids) == 250
+    assert [len(call.args[0]) for call in delay.call_args_list] == [100, 100, 50]
+    assert notifications.notifications_deliver(notification_ids=ids) == (250, [])
+    assert notifications.notifications_deliver(notification_ids=ids) == (0, [])
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in users)
+    assert not Notification.objects.exclude(email_status=EmailStatus.SENT).exists()
+
+
+def test_one_failing_address_does_not_hold_back_the_batch(db):
+    users = [CompanyUserFactory() for _ in range(3)]
+    for n, user in enumerate(users):
+        send([user], key=f"fail:{n}")
+    ids = sorted(Notification.objects.values_list("pk", flat=True))
+    real_send = notifications.EmailMessage.send
+
+    def flaky(message, *args, **kwargs):
+        if message.to == [users[1].email]:
+            raise smtplib.SMTPRecipientsRefused({})
+        return real_send(message, *args, **kwargs)
+
+    mail.outbox = []
+    with mock.patch.object(notifications.EmailMessage, "send", flaky):
+        sent, retry = notifications.notifications_deliver(notification_ids=ids)
+    assert (sent, retry) == (2, [ids[1]])
+    failed = Notification.objects.get(pk=ids[1])
+    assert (failed.email_status, failed.email_attempts) == (EmailStatus.PENDING, 1)
+    assert "SMTPRecipientsRefused" in failed.last_error
+    # The retry sends only the failed one.
+    assert notifications.notifications_deliver(notification_ids=ids) == (1, [])
+    assert len(mail.outbox) == 3
 
 
 def test_capacity_reminders_go_to_stale_members_once_a_week(db, network, eager):
