@@ -159,6 +159,8 @@ class Inquiry(models.Model):
         ]
         indexes = [
             models.Index(fields=["network", "status", "-submitted_at"]),
+            # The lists' default order within a network (staff lists, the API's pages).
+            models.Index(fields=["network", "-submitted_at", "-id"], name="inquiry_network_recent"),
             models.Index(
                 fields=["application_deadline"],
                 condition=Q(status="open"),

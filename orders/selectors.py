@@ -55,9 +55,13 @@ def inquiry_list(*, viewer) -> QuerySet[Inquiry]:
     )
     if roles.is_platform_admin:
         return qs
-    visible = Q(network_id__in=roles.staff_network_ids)
-    if viewer.is_authenticated:
-        visible |= Q(buyer__user=viewer)
+    # Only the clauses that can match this viewer: a secretariat's list is then a plain
+    # `network_id = …`, which walks the (network, -submitted_at) index and stops at the page.
+    clauses = []
+    if roles.staff_network_ids:
+        clauses.append(Q(network_id__in=roles.staff_network_ids))
+    if roles.is_buyer:
+        clauses.append(Q(buyer__user=viewer))
     if roles.company_id:
         lead_of = Membership.objects.filter(
             network=OuterRef("network"),
@@ -66,7 +70,12 @@ def inquiry_list(*, viewer) -> QuerySet[Inquiry]:
             status=MembershipStatus.ACTIVE,
         )
         applied = Application.objects.filter(inquiry=OuterRef("pk"), company_id=roles.company_id)
-        visible |= Q(Exists(lead_of), status__in=PUBLISHED) | Q(Exists(applied))
+        clauses.append(Q(Exists(lead_of), status__in=PUBLISHED) | Q(Exists(applied)))
+    if not clauses:
+        return qs.none()
+    visible = clauses[0]
+    for clause in clauses[1:]:
+        visible |= clause
     return qs.filter(visible)
 
 
