@@ -67,7 +67,7 @@ def run() -> dict:
         Buyer.objects.create(user=user, kind="company", name=f"発注者{n}", email=user.email)
         buyers.append(user)
     events_before = DomainEvent.objects.count()
-    queue_before = redis_client().llen("celery")
+    queue_before = redis_client().llen("notifications")
     payload = {
         "network": network.pk,
         "title": "ステンレス製タンブラーの鏡面研磨",
@@ -137,10 +137,10 @@ def run() -> dict:
     submitted = len(latencies)
     emails_sent = len(list(mail_dir.iterdir()))
     events = DomainEvent.objects.count() - events_before - warm
-    queued = redis_client().llen("celery") - queue_before - warm
+    queued = redis_client().llen("notifications") - queue_before - warm
     notifications_sent = Notification.objects.filter(email_status="sent").count()
     saved = Inquiry.objects.filter(network=network).count() - warm
-    redis_client().delete("celery")  # the bench's dispatch tasks: no worker will take them
+    redis_client().delete("notifications")  # the bench's dispatch tasks: no worker will take them
     latencies.sort()
     p95 = round(latencies[int(len(latencies) * 0.95) - 1], 1) if latencies else None
     return report(

@@ -317,6 +317,23 @@ class Award(models.Model):
         return f"{self.inquiry.reference} → {self.company}"
 
 
+class ReferenceSequence(models.Model):
+    """The last inquiry number given per network and year. One short row update per
+    submission, instead of counting the year's inquiries under the network's lock."""
+
+    network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "year"], name="one_sequence_per_year")
+        ]
+
+    def __str__(self):
+        return f"{self.network_id}/{self.year}: {self.last}"
+
+
 class InquiryStage(models.Model):
     """A stage (工程) of a process chain: an inquiry needing several processes in order (dies
     and pressing by a partner network, then polishing by ours) is split into linked stages.

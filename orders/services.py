@@ -6,7 +6,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +38,7 @@ from .models import (
     InquiryMessage,
     InquiryStage,
     InquiryStatus,
+    ReferenceSequence,
 )
 from .scoring import Offer, Weights, rank_offers
 from .uploads import check_attachment, random_name
@@ -52,10 +53,22 @@ INQUIRY_FIELDS = frozenset(INQUIRY_SPEC_FIELDS)
 
 
 def _next_reference(network: Network, year: int) -> str:
-    # Called with the network row locked, so two submissions cannot take the same number.
+    """The next reference of the network's year, e.g. MIGAKIYA-2026-00042. Call late in the
+    transaction: the counter row stays locked until commit, so concurrent submissions queue
+    only for the last few statements."""
     prefix = f"{network.slug.upper()[:8]}-{year}-"
-    count = Inquiry.objects.filter(network=network, reference__startswith=prefix).count()
-    return f"{prefix}{count + 1:05d}"
+    sequence = ReferenceSequence.objects.filter(network=network, year=year)
+    if not sequence.update(last=F("last") + 1):
+        # The network's first inquiry of the year (or the first since counters exist): start
+        # after the references already given. Two starters race on the unique constraint;
+        # the loser waits for the winner's commit, then takes the next number.
+        given = Inquiry.objects.filter(network=network, reference__startswith=prefix).count()
+        try:
+            with transaction.atomic():
+                ReferenceSequence.objects.create(network=network, year=year, last=given + 1)
+        except IntegrityError:
+            sequence.update(last=F("last") + 1)
+    return f"{prefix}{sequence.values_list('last', flat=True).get():05d}"
 
 
 def _validate_inquiry(inquiry: Inquiry, processes) -> None:
@@ -120,11 +133,10 @@ def inquiry_submit(
     _validate_inquiry(inquiry, processes)
     try:
         with transaction.atomic():
-            locked_network = lock_one(Network, network.pk)
             if buyer.pk is None:
                 buyer.save()
             inquiry.buyer = buyer
-            inquiry.reference = _next_reference(locked_network, timezone.localdate().year)
+            inquiry.reference = _next_reference(network, timezone.localdate().year)
             inquiry.save()
             inquiry.processes.set(processes)
             record_creation(inquiry, actor=actor)
@@ -451,7 +463,6 @@ def inquiry_split(*, actor, inquiry: Inquiry, stages: list[tuple[Network, list]]
             raise InvalidTransition(_("Only an inquiry being screened can be split."))
         total = len(stages)
         for sequence, (network, processes) in enumerate(stages, start=1):
-            locked_network = lock_one(Network, network.pk)
             # The stage asks for the same part; the buyer's budget was for the whole chain.
             spec = {
                 name: getattr(inquiry, name)
@@ -460,7 +471,7 @@ def inquiry_split(*, actor, inquiry: Inquiry, stages: list[tuple[Network, list]]
             }
             child = Inquiry.objects.create(
                 network=network,
-                reference=_next_reference(locked_network, timezone.localdate().year),
+                reference=_next_reference(network, timezone.localdate().year),
                 buyer=inquiry.buyer,
                 entered_by=actor,
                 title=f"[{sequence}/{total}] {inquiry.title}"[:200],

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import project_views, views
 from .contract_views import agreement_pdf, contract_template_edit, contract_template_list
 
 urlpatterns = [
@@ -62,6 +62,44 @@ urlpatterns = [
         "applications/<int:pk>/withdraw/",
         views.application_withdraw,
         name="application_withdraw",
+    ),
+    # Projects (issue 5): the lead's board, the member's work, the buyer's acceptance.
+    path("inquiries/<int:pk>/project/", project_views.project_open, name="project_open"),
+    path("projects/", project_views.project_list, name="project_list"),
+    path("projects/<int:pk>/", project_views.project_board, name="project_board"),
+    path("projects/<int:pk>/packages/", project_views.package_add, name="package_add"),
+    path("projects/<int:pk>/shipments/", project_views.shipment_send, name="shipment_send"),
+    path("projects/<int:pk>/delivery/", project_views.project_delivery, name="project_delivery"),
+    path("packages/<int:pk>/invite/", project_views.package_invite, name="package_invite"),
+    path(
+        "packages/<int:pk>/self-perform/",
+        project_views.package_self_perform,
+        name="package_self_perform",
+    ),
+    path("packages/<int:pk>/standards/", project_views.standard_attach, name="standard_attach"),
+    path(
+        "packages/<int:pk>/late-charge/",
+        project_views.package_charge_late,
+        name="package_charge_late",
+    ),
+    path("packages/<int:pk>/start/", project_views.package_start, name="package_start"),
+    path("packages/<int:pk>/deliver/", project_views.delivery_record, name="delivery_record"),
+    path("agreements/<int:pk>/accept/", project_views.agreement_accept, name="agreement_accept"),
+    path("standards/<int:pk>/confirm/", project_views.standard_confirm, name="standard_confirm"),
+    path("standards/<int:pk>/file/", project_views.standard_file, name="standard_file"),
+    path("acceptance/", project_views.buyer_projects, name="buyer_projects"),
+    path("deliveries/<int:pk>/inspect/", project_views.delivery_inspect, name="delivery_inspect"),
+    path("shipments/<int:pk>/accept/", project_views.shipment_accept, name="shipment_accept"),
+    path("shipments/<int:pk>/claim/", project_views.shipment_claim, name="shipment_claim"),
+    path("claims/<int:pk>/trace/", project_views.claim_trace, name="claim_trace"),
+    path("claims/<int:pk>/resolve/", project_views.claim_resolve, name="claim_resolve"),
+    path("photos/<int:pk>/", project_views.evidence_photo, name="evidence_photo"),
+    path("work/", project_views.my_work, name="my_work"),
+    path("work/<int:pk>/", project_views.work_package, name="work_package"),
+    path(
+        "invitations/<int:pk>/respond/",
+        project_views.invitation_respond,
+        name="invitation_respond",
     ),
     # A password for a guest's new account (Django's reset pages, in our look).
     path(

@@ -236,3 +236,36 @@ def test_refer_records_the_category(submitted, secretariat_user):
     )
     event = DomainEvent.objects.get(kind="inquiry.referral")
     assert event.payload == {"reason": "遠方のため", "category": "location"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_get_consecutive_references(network, inquiry_data):
+    import threading
+
+    from django.db import connection
+
+    from tests.factories import BuyerFactory
+
+    buyers = [BuyerFactory().user for _ in range(20)]
+    barrier = threading.Barrier(len(buyers))
+    references, errors = [], []
+
+    def submit(user):
+        try:
+            barrier.wait()
+            inquiry = services.inquiry_submit(actor=user, network=network, data=inquiry_data())
+            references.append(inquiry.reference)
+        except Exception as exc:  # the assertion below shows it
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(u,)) for u in buyers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    year = timezone.localdate().year
+    assert sorted(references) == [f"MIGAKIYA-{year}-{n:05d}" for n in range(1, 21)]
