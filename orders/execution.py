@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import events
-from core.errors import BrokerageError, InvalidTransition, NotAllowed
+from core.errors import BrokerageError, Conflict, InvalidTransition, NotAllowed
 from members.locks import lock_one
 from members.permissions import roles_of
 
@@ -386,6 +386,10 @@ def charge_late(*, actor, package: WorkPackage, amount_yen: int, reason: str) ->
         finished = package.completed_at and timezone.localdate(package.completed_at)
         if (finished or timezone.localdate()) <= package.due_date:
             raise InvalidTransition(_("This package is not late."), field="package")
+        if package.charges.filter(kind=MemberCharge.Kind.LATE).exists():
+            raise Conflict(
+                _("The late penalty for this package is already charged."), field="package"
+            )
         charge = MemberCharge.objects.create(
             package=package,
             member_id=package.member_id,

@@ -14,6 +14,7 @@ from members.models import Membership, MembershipClass, MembershipStatus
 from members.permissions import roles_of
 from members.prefectures import PREFECTURE_CAPITALS
 
+from .execution import DUE_SOON_DAYS
 from .models import (
     Agreement,
     Application,
@@ -210,13 +211,15 @@ def package_list(*, viewer):
 
 
 def invitation_list(*, viewer):
+    """The invited member's own, the lead's, and the network's staff (read-only board)."""
     roles = roles_of(viewer)
     qs = Invitation.objects.select_related("package__process", "package__project", "company")
     if roles.is_platform_admin:
         return qs
-    if not roles.company_id:
-        return qs.none()
-    return qs.filter(Q(company_id=roles.company_id) | Q(package__project__lead_id=roles.company_id))
+    visible = Q(package__project__network_id__in=roles.staff_network_ids)
+    if roles.company_id:
+        visible |= Q(company_id=roles.company_id) | Q(package__project__lead_id=roles.company_id)
+    return qs.filter(visible)
 
 
 def agreement_list(*, viewer):
@@ -224,6 +227,7 @@ def agreement_list(*, viewer):
     qs = Agreement.objects.select_related("project__inquiry", "project__lead", "member")
     if roles.is_platform_admin:
         return qs
+    # The secretariat (disputes); not the committee: unit prices are the firms' business.
     return qs.filter(
         Q(project__network_id__in=roles.secretariat_network_ids)
         | Q(member_id=roles.company_id or 0)
@@ -332,7 +336,7 @@ def project_board(project: Project) -> list[dict]:
                 "late": not finished and package.member_id is not None and package.due_date < today,
                 "due_soon": not finished
                 and package.member_id is not None
-                and today <= package.due_date <= today + datetime.timedelta(days=2),
+                and today <= package.due_date <= today + datetime.timedelta(days=DUE_SOON_DAYS),
             }
         )
     return rows

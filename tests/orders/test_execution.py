@@ -479,3 +479,16 @@ def test_late_penalty_only_for_a_late_package(team_package):
         execution.charge_late(actor=worker, package=package, amount_yen=5000, reason="x")
     charge = execution.charge_late(actor=lead, package=package, amount_yen=5000, reason="遅延1日")
     assert (charge.kind, charge.member) == ("late", worker.company)
+
+
+def test_the_late_penalty_is_charged_once(team_package):
+    package, _, lead = team_package
+    type(package).objects.filter(pk=package.pk).update(
+        due_date=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    package.refresh_from_db()
+    execution.charge_late(actor=lead, package=package, amount_yen=5000, reason="遅延1日")
+    with pytest.raises(BrokerageError) as exc:
+        execution.charge_late(actor=lead, package=package, amount_yen=5000, reason="again")
+    assert exc.value.status_code == 409
+    assert MemberCharge.objects.filter(kind="late").count() == 1
