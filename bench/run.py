@@ -16,13 +16,15 @@ def main(names: list[str]) -> int:
     from django.db import connection
     from django.test.utils import setup_test_environment
 
-    from . import api_reads, matching, notifications, submission
+    from . import api_reads, matching, notifications, record, settlement, submission
 
     benchmarks = {
         "matching": matching.run,
         "api_reads": api_reads.run,
         "submission": submission.run,
+        "monthly_close": settlement.run,
         "notifications": notifications.run,
+        "record": record.run,
     }
     selected = names or list(benchmarks)
     kind = (

@@ -25,6 +25,10 @@ DEFAULT_ROUNDING = RoundingMode.DOWN
 STANDARD_RATE = 10  # 標準税率, percent
 REDUCED_RATE = 8  # 軽減税率, percent
 VALID_RATES = (STANDARD_RATE, REDUCED_RATE)
+# Outside consumption tax (不課税), e.g. a voluntary association's membership fee (年会費):
+# a rate of 0 that a line must ask for explicitly (`Line(non_taxable=True)`), so a forgotten
+# rate is never silently untaxed.
+NON_TAXABLE_RATE = 0
 
 
 class MoneyRuleError(ValueError):
@@ -42,10 +46,14 @@ def _require_int(field: str, value: object) -> int:
     return value
 
 
+_MODES = {mode.value: mode for mode in RoundingMode}
+
+
 def _rounding_mode(field: str, mode: RoundingMode | str) -> RoundingMode:
+    # A dict lookup rather than RoundingMode(mode): a monthly close rounds ~100,000 times.
     try:
-        return RoundingMode(mode)
-    except ValueError:
+        return _MODES[mode]
+    except (KeyError, TypeError):
         raise MoneyRuleError(field, f"unknown rounding mode {mode!r}") from None
 
 
@@ -70,9 +78,14 @@ def round_yen(numerator: int, denominator: int, mode: RoundingMode | str) -> int
     return sign * (quotient + carry)
 
 
-def validate_rate(rate: int, field: str = "tax_rate") -> int:
-    """The rate, if it is 10 or 8 (integer percent); MoneyRuleError otherwise."""
+def validate_rate(rate: int, field: str = "tax_rate", *, non_taxable: bool = False) -> int:
+    """The rate, if it is 10 or 8 (integer percent), or 0 when `non_taxable` (不課税) is
+    asked for; MoneyRuleError otherwise."""
     _require_int(field, rate)
+    if non_taxable:
+        if rate != NON_TAXABLE_RATE:
+            raise MoneyRuleError(field, f"a non-taxable line has rate 0, got {rate}")
+        return rate
     if rate not in VALID_RATES:
         raise MoneyRuleError(field, f"must be one of {VALID_RATES}, got {rate}")
     return rate
@@ -84,7 +97,8 @@ class Line:
 
     A deduction (控除, e.g. a defect charge 不良品値引) is a line with `is_deduction=True` and a
     negative unit price; every other line has a unit price of zero or more. Quantity is at
-    least 1 either way, so the sign lives in one place.
+    least 1 either way, so the sign lives in one place. A line outside consumption tax (不課税)
+    has `non_taxable=True` and rate 0; its total is shown apart and bears no tax.
     """
 
     description: str
@@ -92,6 +106,7 @@ class Line:
     unit_price_yen: int
     tax_rate: int
     is_deduction: bool = False
+    non_taxable: bool = False
 
     def __post_init__(self) -> None:
         if not self.description or not self.description.strip():
@@ -105,7 +120,7 @@ class Line:
             raise MoneyRuleError(
                 "unit_price_yen", "negative only on a deduction line (is_deduction=True)"
             )
-        validate_rate(self.tax_rate)
+        validate_rate(self.tax_rate, non_taxable=self.non_taxable)
 
     @property
     def amount_yen(self) -> int:

@@ -19,6 +19,13 @@ def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` later (earlier when negative), or that month's last day when it
+    is shorter: 2026-01-31 + 1 month → 2026-02-28."""
+    year, month = _add_months(day.year, day.month, _require_int("months", months))
+    return _day_in_month(year, month, day.day)
+
+
 def _require_day(field: str, day: int) -> int:
     if not 1 <= _require_int(field, day) <= 31:
         raise MoneyRuleError(field, f"must be between 1 and 31 (31 = month end), got {day}")

@@ -1,12 +1,19 @@
 """Celery tasks: take ids, call one service, safe to run twice."""
 
+import datetime
+import logging
 import smtplib
 
 from celery import shared_task
 
+from billing import services as billing_services
+from core.errors import BrokerageError
+from members.models import Network
 from orders import services as order_services
 
 from . import dispatch, notifications, partners, referral, services, sla, webhooks
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -150,3 +157,75 @@ def invitations_expire_due_task() -> int:
     from orders import projects
 
     return projects.invitations_expire_due()
+
+
+# --- Settlement (billing) ----------------------------------------------------------------
+
+
+@shared_task(
+    name="billing.monthly_close_task",
+    acks_late=True,
+    ignore_result=True,
+    # A large month takes longer than the default limit; a killed run resumes next time.
+    time_limit=30 * 60,
+    soft_time_limit=28 * 60,
+)
+def monthly_close_task(network_id: int, period: str) -> str:
+    """Close a month (`period`: ISO date of its first day) for a network. Safe to run twice:
+    a completed month issues nothing, a stopped one resumes."""
+    network = Network.objects.get(pk=network_id)
+    try:
+        run = billing_services.monthly_close(
+            network=network, period=datetime.date.fromisoformat(period)
+        )
+    except BrokerageError as exc:  # recorded on the run; the secretariat corrects the data
+        logger.warning("Monthly close %s of network %s stopped: %s", period, network_id, exc)
+        return "failed"
+    return run.status
+
+
+@shared_task(name="billing.monthly_close_due_task", ignore_result=True)
+def monthly_close_due_task() -> int:
+    """Daily: queue the close of the previous month for every active network that has not
+    completed it (on the 1st, all of them; later, only a stopped or missed one)."""
+    period, network_ids = billing_services.monthly_close_due()
+    for network_id in network_ids:
+        monthly_close_task.delay(network_id, period.isoformat())
+    return len(network_ids)
+
+
+@shared_task(name="billing.annual_fees_task", acks_late=True, ignore_result=True)
+def annual_fees_task(network_id: int, fiscal_year_start: str) -> str:
+    """Bill a network's annual fees for the fiscal year starting on `fiscal_year_start`."""
+    network = Network.objects.get(pk=network_id)
+    try:
+        run = billing_services.annual_fees(
+            network=network, fiscal_year_start=datetime.date.fromisoformat(fiscal_year_start)
+        )
+    except BrokerageError as exc:  # e.g. a class missing from the fee table: nothing issued
+        logger.warning("Annual fees of network %s not billed: %s", network_id, exc)
+        return "failed"
+    return run.status
+
+
+@shared_task(name="billing.annual_fees_due_task", ignore_result=True)
+def annual_fees_due_task() -> int:
+    """Daily: queue the annual fees of the networks whose fiscal year has just started."""
+    due = billing_services.annual_fees_due()
+    for network_id, start in due:
+        annual_fees_task.delay(network_id, start.isoformat())
+    return len(due)
+
+
+@shared_task(name="billing.documents_remind_due_task", ignore_result=True)
+def documents_remind_due_task() -> int:
+    """Daily: remind of documents due within 3 days and of overdue ones (once each)."""
+    return billing_services.documents_remind_due()
+
+
+@shared_task(name="brokerage.probation_review_task", ignore_result=True)
+def probation_review_task() -> dict:
+    """Daily: open and lift members' probations from their scorecards (safe to run twice)."""
+    from . import probation
+
+    return {str(k): list(v) for k, v in probation.probations_review_all().items()}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import partner_views, referral_views, views
+from . import partner_views, record_views, referral_views, views
 
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
@@ -20,6 +20,22 @@ urlpatterns = [
     path("referral/respond/<str:token>/", referral_views.referral_respond, name="referral_respond"),
     # The service level: inquiries at risk of missing the limit.
     path("service-level/", referral_views.service_level, name="service_level"),
+    # The order record (受注実績): the staff's dashboard, CSV, probation; a member's scorecard.
+    path("record/", record_views.record_index, name="record_index"),
+    path("record/<int:network_id>/", record_views.record_dashboard, name="record_dashboard"),
+    path("record/<int:network_id>/record.csv", record_views.record_csv, name="record_csv"),
+    path(
+        "record/<int:network_id>/scorecards.csv",
+        record_views.scorecards_csv,
+        name="record_scorecards_csv",
+    ),
+    path(
+        "record/<int:network_id>/probation/",
+        record_views.probation_page,
+        name="record_probation",
+    ),
+    path("record/probations/<int:pk>/lift/", record_views.probation_lift, name="probation_lift"),
+    path("my-scorecard/", record_views.my_scorecard, name="my_scorecard"),
     # Partners (API keys, webhooks): the secretariat's pages.
     path("partners/", partner_views.partner_list, name="partner_list"),
     path("partners/<int:pk>/", partner_views.partner_detail, name="partner_detail"),

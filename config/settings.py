@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "core",
     "members",
     "orders",
+    "billing",
     "brokerage",
 ]
 
@@ -352,6 +353,25 @@ CELERY_BEAT_SCHEDULE["webhook-deliveries-relay"] = {
 CELERY_BEAT_SCHEDULE["api-key-usage-prune"] = {
     "task": "brokerage.api_key_usage_prune_task",
     "schedule": crontab(hour=3, minute=30),
+}
+# Settlement: daily, so a month or fiscal year missed while the beat was down is caught up;
+# on the 1st this closes the previous month of every active network.
+CELERY_BEAT_SCHEDULE["billing-monthly-close"] = {
+    "task": "billing.monthly_close_due_task",
+    "schedule": crontab(hour=2, minute=0),
+}
+CELERY_BEAT_SCHEDULE["billing-annual-fees"] = {
+    "task": "billing.annual_fees_due_task",
+    "schedule": crontab(hour=2, minute=30),
+}
+CELERY_BEAT_SCHEDULE["billing-documents-remind-due"] = {
+    "task": "billing.documents_remind_due_task",
+    "schedule": crontab(hour=8, minute=0),
+}
+# Probation: members' scorecards against the network's rule, once a day before work starts.
+CELERY_BEAT_SCHEDULE["probation-review"] = {
+    "task": "brokerage.probation_review_task",
+    "schedule": crontab(hour=5, minute=0),
 }
 
 # --- Security (production) ------------------------------------------------------------

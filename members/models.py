@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -117,6 +117,13 @@ class Network(models.Model):
         _("fiscal year starts in month"), default=4
     )
     prorate_fees = models.BooleanField(_("prorate fees for members joining mid-year"), default=True)
+    # Pay-when-paid (our design): the lead pays its team within N days of collecting from the
+    # buyer. Blank: the statement's own due date (the project's payment terms) applies.
+    pay_team_within_days = models.PositiveSmallIntegerField(
+        _("lead pays its team within (days of collecting from the buyer)"),
+        null=True,
+        blank=True,
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -200,6 +207,15 @@ class NetworkStaff(models.Model):
         return f"{self.user} – {self.get_role_display()} ({self.network})"
 
 
+class TaxRounding(models.TextChoices):
+    """How a company rounds consumption tax on the invoices it issues (端数処理). The values
+    are billing.tax.RoundingMode's (billing depends on members, not the other way)."""
+
+    DOWN = "down", _("Round down (切り捨て)")
+    HALF_UP = "half_up", _("Round half up (四捨五入)")
+    UP = "up", _("Round up (切り上げ)")
+
+
 class Company(models.Model):
     """A company (企業): a member of one or more networks, or a non-member in a directory."""
 
@@ -221,6 +237,12 @@ class Company(models.Model):
         blank=True,
         validators=[validate_invoice_registration_number],
         help_text=_("T + 13 digits (適格請求書発行事業者登録番号)."),
+    )
+    tax_rounding = models.CharField(
+        _("tax rounding on its invoices"),
+        max_length=10,
+        choices=TaxRounding.choices,
+        default=TaxRounding.DOWN,
     )
     postal_code = models.CharField(
         _("postal code"), max_length=8, blank=True, validators=[validate_postal_code]
@@ -670,3 +692,147 @@ class Buyer(models.Model):
 
     def __str__(self):
         return self.organisation or self.name
+
+
+# ---------------------------------------------------------------------------------------
+# Probation (改善期間): a member whose record falls below the network's thresholds takes only
+# small packages until it recovers. The rule and the record live here so that orders can
+# check an invitation without importing brokerage; brokerage.probation opens and lifts them.
+
+
+class ProbationRule(models.Model):
+    """A network's probation rule (改善期間の基準): thresholds on the members' scorecards,
+    over the packages due in the last `window_months`, and the limit while on probation."""
+
+    network = models.OneToOneField(Network, on_delete=models.CASCADE, related_name="probation_rule")
+    is_active = models.BooleanField(_("review members daily against this rule"), default=True)
+    min_on_time_rate_pct = models.PositiveSmallIntegerField(
+        _("on-time rate below (%)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Blank: the on-time rate does not count."),
+    )
+    max_defect_rate_pct = models.DecimalField(
+        _("defect rate above (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("Blank: the defect rate does not count."),
+    )
+    min_completed_packages = models.PositiveSmallIntegerField(
+        _("only with at least this many completed packages"),
+        default=5,
+        validators=[MinValueValidator(1)],
+    )
+    window_months = models.PositiveSmallIntegerField(
+        _("judged over the packages due in the last (months)"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    max_package_value_yen = models.PositiveBigIntegerField(
+        _("largest package while on probation (yen, excl. tax)"),
+        validators=[MinValueValidator(1)],
+    )
+    minimum_months = models.PositiveSmallIntegerField(
+        _("probation lasts at least (months)"),
+        default=3,
+        validators=[MaxValueValidator(24)],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("probation rule")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_on_time_rate_pct__isnull=False)
+                | Q(max_defect_rate_pct__isnull=False),
+                name="probation_rule_has_a_threshold",
+                violation_error_message=_("Set an on-time rate, a defect rate or both."),
+            ),
+            models.CheckConstraint(
+                condition=Q(min_on_time_rate_pct__isnull=True) | Q(min_on_time_rate_pct__lte=100),
+                name="probation_rule_on_time_pct_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.network}: {self.get_thresholds_display()}"
+
+    @property
+    def max_defect_rate_text(self) -> str:
+        """2.50 → "2.5", 10.00 → "10" (for people)."""
+        if self.max_defect_rate_pct is None:
+            return ""
+        return f"{Decimal(self.max_defect_rate_pct).normalize():f}"
+
+    def get_thresholds_display(self) -> str:
+        parts = []
+        if self.min_on_time_rate_pct is not None:
+            parts.append(f"on time < {self.min_on_time_rate_pct}%")
+        if self.max_defect_rate_pct is not None:
+            parts.append(f"defects > {self.max_defect_rate_text}%")
+        return " or ".join(parts)
+
+
+class ProbationQuerySet(models.QuerySet):
+    def open(self):
+        """Probations not lifted yet."""
+        return self.filter(lifted_at__isnull=True)
+
+    def open_for(self, *, network_id: int, company_id: int):
+        return self.open().filter(
+            membership__network_id=network_id, membership__company_id=company_id
+        )
+
+
+class Probation(models.Model):
+    """A member's probation (改善期間) in one network: opened by the daily review when its
+    scorecard is beyond the network's rule, with the figures as the reason. While open, a
+    lead cannot invite the member to a package worth more than `max_package_value_yen`.
+    Lifted by the review once the figures recover (not before `until`) or by the secretariat
+    with a reason."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="probations")
+    reason = models.TextField(_("reason"))
+    # The scorecard figures that opened it (brokerage.record.Scorecard.figures()).
+    figures = models.JSONField(default=dict, blank=True)
+    max_package_value_yen = models.PositiveBigIntegerField(
+        _("largest package (yen, excl. tax)"), validators=[MinValueValidator(1)]
+    )
+    since = models.DateTimeField(_("since"))
+    until = models.DateField(_("reviewed again from"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lift_reason = models.TextField(_("why it was lifted"), blank=True)
+    lift_figures = models.JSONField(default=dict, blank=True)
+
+    objects = ProbationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("probation")
+        ordering = ["-since", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership"],
+                condition=Q(lifted_at__isnull=True),
+                name="one_open_probation_per_membership",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.membership.company} ({self.membership.network})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.lifted_at is None

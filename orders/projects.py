@@ -233,6 +233,31 @@ def invitation_send(*, actor, package: WorkPackage, company: Company) -> tuple[I
     (the member's capacity is already taken, or it states none for this work)."""
     project = package.project
     _require_lead(actor, project)
+    # A member on probation (members.Probation, opened by brokerage's daily review) takes
+    # only packages up to the limit it was told.
+    probation = (
+        Membership.objects.filter(
+            network_id=project.network_id,
+            company_id=company.pk,
+            probations__isnull=False,
+            probations__lifted_at__isnull=True,
+        )
+        .values("probations__max_package_value_yen", "probations__reason")
+        .first()
+    )
+    if probation and package.amount_yen > probation["probations__max_package_value_yen"]:
+        raise BrokerageError(
+            _(
+                "This member is on probation: it can be invited only to packages worth up to "
+                "¥%(max)s, and this one is worth ¥%(value)s. Why: %(reason)s"
+            )
+            % {
+                "max": f"{probation['probations__max_package_value_yen']:,}",
+                "value": f"{package.amount_yen:,}",
+                "reason": probation["probations__reason"],
+            },
+            field="company",
+        )
     if company.pk == project.lead_id:
         raise BrokerageError(
             _("The lead does a package itself with 'do it ourselves', not an invitation."),

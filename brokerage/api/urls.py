@@ -1,10 +1,13 @@
 from rest_framework.routers import DefaultRouter
 
 from . import partners, referral, views
+from .record import RecordViewSet, ScorecardViewSet
 
 router = DefaultRouter()
 router.register("notifications", views.NotificationViewSet, basename="notification")
 router.register("referrals", referral.ReferralViewSet, basename="referral")
+router.register("record", RecordViewSet, basename="record")
+router.register("scorecards", ScorecardViewSet, basename="scorecard")
 # The partner API (API-key authentication; docs/partners.md).
 router.register("partner/catalogue", partners.PartnerCatalogueViewSet, basename="partner-catalogue")
 router.register("partner/inquiries", partners.PartnerInquiryViewSet, basename="partner-inquiry")

@@ -216,3 +216,31 @@ def test_empty_invoice_and_unknown_rounding_are_refused():
         compute_invoice_totals([], RoundingMode.DOWN)
     with pytest.raises(MoneyRuleError, match=r"^rounding:"):
         compute_invoice_totals([line(100)], "nearest")
+
+
+# Outside consumption tax (不課税): membership fees
+
+
+def test_a_non_taxable_line_has_rate_zero_and_bears_no_tax():
+    fee = Line("年会費", quantity=1, unit_price_yen=15_000, tax_rate=0, non_taxable=True)
+    totals = compute_invoice_totals([fee, line(1_005)], RoundingMode.UP)
+    assert totals.by_rate == (
+        RateTotal(rate=10, taxable_yen=1_005, tax_yen=101),
+        RateTotal(rate=0, taxable_yen=15_000, tax_yen=0),
+    )
+    assert (totals.subtotal_yen, totals.tax_yen, totals.total_yen) == (16_005, 101, 16_106)
+
+
+@pytest.mark.parametrize("rate", [10, 8, 5])
+def test_a_non_taxable_line_refuses_a_rate(rate):
+    with pytest.raises(MoneyRuleError, match=r"^tax_rate:"):
+        Line("年会費", quantity=1, unit_price_yen=15_000, tax_rate=rate, non_taxable=True)
+    assert validate_rate(0, non_taxable=True) == 0
+
+
+def test_rounding_modes_by_value_member_and_subclass():
+    from members.models import TaxRounding
+
+    assert round_yen(3150, 100, TaxRounding.HALF_UP) == 32
+    with pytest.raises(MoneyRuleError, match="mode"):
+        round_yen(1, 2, ["down"])

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from billing.tax import MoneyRuleError, RoundingMode
-from billing.terms import closing_date, due_date, pay_team_due, prorate_annual_fee
+from billing.terms import add_months, closing_date, due_date, pay_team_due, prorate_annual_fee
 
 MONTH_END = 31
 
@@ -187,3 +187,23 @@ def test_invalid_proration_names_the_field(kwargs, field):
     with pytest.raises(ValueError, match=rf"^{field}:") as caught:
         prorate_annual_fee(args.pop("annual_fee_yen"), **args)
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),
+        (date(2028, 1, 31), 1, date(2028, 2, 29)),
+        (date(2026, 10, 20), 12, date(2027, 10, 20)),
+        (date(2026, 3, 31), -1, date(2026, 2, 28)),
+        (date(2027, 1, 15), -13, date(2025, 12, 15)),
+        (date(2026, 5, 5), 0, date(2026, 5, 5)),
+    ],
+)
+def test_add_months_keeps_the_day_or_the_month_end(day, months, expected):
+    assert add_months(day, months) == expected
+
+
+def test_add_months_refuses_fractions():
+    with pytest.raises(MoneyRuleError, match=r"^months:"):
+        add_months(date(2026, 1, 1), 1.0)

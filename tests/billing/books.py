@@ -1,0 +1,167 @@
+"""Accepted projects built straight in the database for settlement tests (the real flow is
+tested once, in test_settlement.py), with fixed acceptance dates in past months."""
+
+import datetime
+import itertools
+from zoneinfo import ZoneInfo
+
+from billing import services
+from billing.models import Document, DocumentKind, DocumentStatus
+from members.models import MembershipClass
+from orders.models import (
+    Delivery,
+    Inquiry,
+    InquiryStatus,
+    Inspection,
+    MemberCharge,
+    PackageStatus,
+    Project,
+    ProjectStatus,
+    WorkPackage,
+)
+from tests.factories import BuyerFactory, CompanyUserFactory, MembershipFactory
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+OCTOBER = datetime.date(2026, 10, 1)
+MID_OCTOBER = datetime.datetime(2026, 10, 15, 10, 0, tzinfo=TOKYO)
+_references = itertools.count(1)
+
+
+def tokyo(*args) -> datetime.datetime:
+    return datetime.datetime(*args, tzinfo=TOKYO)
+
+
+class Books:
+    """Builds companies and accepted projects of one network for settlement tests."""
+
+    def __init__(self, network, buff, stainless):
+        self.network = network
+        self.buff = buff
+        self.stainless = stainless
+
+    def company_user(
+        self,
+        *,
+        membership_class=MembershipClass.JOINT_ORDER,
+        joined_on=datetime.date(2020, 4, 1),
+        rounding="down",
+        registered=True,
+        network=None,
+    ):
+        user = CompanyUserFactory(company__tax_rounding=rounding)
+        if not registered:
+            type(user.company).objects.filter(pk=user.company_id).update(
+                invoice_registration_number=""
+            )
+            user.company.refresh_from_db()
+        MembershipFactory(
+            network=network or self.network,
+            company=user.company,
+            membership_class=membership_class,
+            joined_on=joined_on,
+        )
+        return user
+
+    def lead_user(self, **kwargs):
+        return self.company_user(membership_class=MembershipClass.LEAD, **kwargs)
+
+    def project(
+        self,
+        *,
+        lead,
+        buyer=None,
+        order_value=1_000_000,
+        accepted_at=MID_OCTOBER,
+        terms=(31, 1, 31),
+        packages=(),
+        status=ProjectStatus.ACCEPTED,
+    ) -> Project:
+        """`packages`: dicts with `member` (a company user; None: the lead does it itself),
+        `quantity`, `unit_price`, `passed` (list of inspected lots; default the quantity)
+        and `charges` (amounts charged to the member for lateness)."""
+        buyer = buyer or BuyerFactory()
+        inquiry = Inquiry.objects.create(
+            network=self.network,
+            reference=f"BILL-{next(_references):05d}",
+            buyer=buyer,
+            entered_by=buyer.user,
+            status=InquiryStatus.AWARDED,
+            title="タンブラー鏡面研磨",
+            description="SUS304",
+            material=self.stainless,
+            quantity=500,
+            length_mm=90,
+            width_mm=90,
+            height_mm=150,
+            weight_kg="0.3",
+            desired_delivery_date=datetime.date(2026, 12, 1),
+            delivery_prefecture="13",
+        )
+        closing, offset, pay = terms
+        project = Project.objects.create(
+            inquiry=inquiry,
+            network=self.network,
+            lead=lead.company,
+            status=status,
+            order_value_yen=order_value,
+            delivery_date=datetime.date(2026, 12, 1),
+            payment_closing_day=closing,
+            payment_month_offset=offset,
+            payment_day=pay,
+            opened_by=lead,
+            accepted_at=accepted_at if status == ProjectStatus.ACCEPTED else None,
+        )
+        for spec in packages:
+            worker = spec.get("member")
+            quantity = spec["quantity"]
+            package = WorkPackage.objects.create(
+                project=project,
+                process=self.buff,
+                material=self.stainless,
+                quantity=quantity,
+                unit_price_yen=spec["unit_price"],
+                due_date=datetime.date(2026, 10, 10),
+                member=worker.company if worker else lead.company,
+                self_performed=worker is None,
+                status=PackageStatus.ACCEPTED,
+            )
+            for lot in spec.get("passed", [quantity]):
+                delivery = Delivery.objects.create(
+                    package=package, quantity=lot, shipped_by=worker or lead
+                )
+                Inspection.objects.create(
+                    delivery=delivery,
+                    quantity_received=lot,
+                    quantity_passed=lot,
+                    quantity_rejected=0,
+                    result=Inspection.Result.PASSED,
+                    inspected_by=lead,
+                )
+            for amount in spec.get("charges", []):
+                self.charge(package, amount, by=lead)
+        return project
+
+    def charge(self, package, amount, *, by, reason="納期遅延 2日"):
+        return MemberCharge.objects.create(
+            package=package,
+            member=package.member,
+            kind=MemberCharge.Kind.LATE,
+            amount_yen=amount,
+            reason=reason,
+            charged_by=by,
+        )
+
+    def close(self, period=OCTOBER, actor=None):
+        return services.monthly_close(network=self.network, period=period, actor=actor)
+
+
+def issued(**filters):
+    return Document.objects.filter(status=DocumentStatus.ISSUED, **filters)
+
+
+def statement_of(project, company):
+    return issued(kind=DocumentKind.STATEMENT, project=project).get(issuer_company=company)
+
+
+def invoice_of(project):
+    return issued(kind=DocumentKind.INVOICE, project=project).get()
