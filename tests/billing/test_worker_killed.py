@@ -1,0 +1,151 @@
+"""A settlement worker killed with SIGKILL in the middle of a monthly close: the run resumes
+and its totals equal an uninterrupted run's (issue 7, second CI pass: PostgreSQL + Redis)."""
+
+import datetime
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from billing.models import Document, SettlementRun
+from billing.services import monthly_close
+from members.models import Buyer, Material, Process, User
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECTS = 400
+
+
+def _shared():
+    user = User.objects.create_user("kill-user", "kill@example.com", "x")
+    buyer_users = User.objects.bulk_create(
+        [User(username=f"kill-buyer{n}", email=f"kb{n}@example.com") for n in range(20)]
+    )
+    return {
+        "user": user,
+        "buyers": Buyer.objects.bulk_create(
+            [
+                Buyer(user=u, kind="company", name=f"発注者{n}", email=u.email)
+                for n, u in enumerate(buyer_users)
+            ]
+        ),
+        "material": Material.objects.create(code="k-sus", name_ja="ステンレス", name_en="SUS"),
+        "processes": [
+            Process.objects.create(code=f"k-p{i}", name_ja=f"研磨{i}", name_en=f"p{i}")
+            for i in range(3)
+        ],
+    }
+
+
+def _worker():
+    """A real Celery worker process on the settlement queue, on this test database."""
+    db = connection.settings_dict
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{host}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "BILLING_CHUNK_SIZE": "5",  # many small transactions, so the kill lands between them
+        "CELERY_TASK_ALWAYS_EAGER": "False",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "settlement",
+            "--pool=solo",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait(predicate, timeout=60.0, step=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def _totals(network):
+    return {
+        row["kind"]: (row["n"], row["total"])
+        for row in Document.objects.filter(network=network, status="issued")
+        .values("kind")
+        .annotate(n=Count("id"), total=Sum("total_yen"))
+    }
+
+
+def test_a_killed_settlement_worker_resumes_and_issues_everything_once():
+    from bench.settlement import build_network
+    from brokerage.tasks import monthly_close_task
+    from config.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = False
+    period = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    shared = _shared()
+    # Two identical networks: one closed by a worker that gets killed, one closed in one go.
+    killed_net, _ = build_network(
+        random.Random(7), slug="killed", projects=PROJECTS, period=period, shared=shared
+    )
+    calm_net, calm_secretariat = build_network(
+        random.Random(7), slug="calm", projects=PROJECTS, period=period, shared=shared
+    )
+    monthly_close(network=calm_net, period=period, actor=calm_secretariat)
+
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("settlement")
+    worker = _worker()
+    try:
+        monthly_close_task.delay(killed_net.pk, period.isoformat())
+        run = lambda: SettlementRun.objects.filter(network=killed_net).first()  # noqa: E731
+        assert _wait(lambda: run() is not None and run().progress_done >= 40), worker.stderr
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    stopped = run()
+    assert stopped.status == "running"
+    assert 0 < stopped.progress_done < PROJECTS
+    issued_at_kill = Document.objects.filter(network=killed_net).count()
+    assert issued_at_kill > 0
+
+    # The close is queued again (the daily job does so for a month not completed) and a new
+    # worker picks it up where the killed one stopped.
+    worker = _worker()
+    try:
+        monthly_close_task.delay(killed_net.pk, period.isoformat())
+        assert _wait(lambda: run().status == "completed", timeout=120), worker.stderr
+    finally:
+        worker.kill()
+        worker.wait(timeout=10)
+    assert run().progress_done == PROJECTS
+    assert _totals(killed_net) == _totals(calm_net)
+    assert not Document.objects.filter(network=killed_net, status="cancelled").exists()
