@@ -142,7 +142,7 @@ def test_charges_above_the_work_stop_the_close_with_the_project_named(books):
 
 def test_only_an_accepted_project_is_settled(running_project, secretariat_user, network):
     run = SettlementRun.objects.create(network=network, kind=RunKind.MONTHLY_CLOSE, period=OCTOBER)
-    with pytest.raises(InvalidTransition, match="not yet accepted") as exc:
+    with pytest.raises(InvalidTransition, match=running_project.inquiry.reference) as exc:
         services.settle_project(project=running_project, run=run, actor=secretariat_user)
     assert exc.value.field == "project"
     assert not Document.objects.exists()
