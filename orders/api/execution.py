@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import ScopedViewSet
+from core.schema import ValidationErrorResponseSerializer
 from orders import execution, sampling, selectors
 from orders.models import (
     Claim,
@@ -314,7 +315,7 @@ class SamplingPlanView(APIView):
             OpenApiParameter("level", str, required=True, enum=list(sampling.LEVELS)),
             OpenApiParameter("aql", str, required=True, enum=[str(a) for a in sampling.AQLS]),
         ],
-        responses=SamplingPlanSerializer,
+        responses={200: SamplingPlanSerializer, 400: ValidationErrorResponseSerializer},
     )
     def get(self, request):
         class Query(serializers.Serializer):
