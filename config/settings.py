@@ -315,6 +315,8 @@ SPECTACULAR_SETTINGS = {
         "ReferralCategoryEnum": "brokerage.models.referral.ReferralCategory.choices",
         "ChargeKindEnum": "orders.models.ChargeKind.choices",
         "AgreementKindEnum": "orders.models.AgreementKind.choices",
+        "DocumentKindEnum": "billing.models.DocumentKind.choices",
+        "RunKindEnum": "billing.models.RunKind.choices",
         **{
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
             for name in (

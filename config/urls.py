@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("members.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("brokerage.api.urls")),
+    path("", include("billing.api")),
 ]
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
     path("", include("orders.urls")),
+    path("billing/", include("billing.urls")),
     path("", include("brokerage.urls")),
     path("", include("members.urls")),
 ]

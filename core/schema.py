@@ -40,9 +40,12 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         return ValidationErrorResponseSerializer
 
     def _should_add_validation_error_response(self) -> bool:
-        # Every writing call and every filtered list can answer 400.
-        return self.method in ("POST", "PUT", "PATCH", "DELETE") or bool(
-            super()._should_add_validation_error_response()
+        # Every writing call, every filtered list and every read taking declared query
+        # parameters can answer 400 naming the bad one.
+        return (
+            self.method in ("POST", "PUT", "PATCH", "DELETE")
+            or bool(self.get_override_parameters())
+            or bool(super()._should_add_validation_error_response())
         )
 
     def _should_add_error_response(self, responses: dict, status_code: str) -> bool:

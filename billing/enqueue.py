@@ -1,0 +1,72 @@
+"""Starting a settlement run from a page or the API: the checks a person should hear about at
+once (who, which month), then the run is queued for the settlement worker after the request's
+transaction commits; the close itself may take minutes, so it never runs in the request.
+
+The tasks live in brokerage.tasks (which imports billing); they are queued here by name, as
+core.events does, so billing never imports brokerage.
+"""
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import BrokerageError, Conflict, NotAllowed
+from members.models import Network
+from members.permissions import roles_of
+
+from .models import RunKind, RunStatus, SettlementRun
+
+logger = logging.getLogger(__name__)
+
+TASKS = {
+    RunKind.MONTHLY_CLOSE: "billing.monthly_close_task",
+    RunKind.ANNUAL_FEES: "billing.annual_fees_task",
+}
+
+
+def send(task_name: str, *args) -> bool:
+    """Queue a task by name. A broker outage is logged, not raised: the daily job catches up."""
+    from config.celery import app
+
+    try:
+        app.tasks[task_name].delay(*args)
+    except Exception:
+        logger.exception("Could not queue %s%r", task_name, args)
+        return False
+    return True
+
+
+def run_queue(*, actor, network: Network, kind: str, period: datetime.date) -> SettlementRun | None:
+    """The secretariat starts (or resumes, or recomputes after a reopen) a network's monthly
+    close of `period` (first day of a month that is over) or its annual fees of the fiscal
+    year starting on `period`. Queues `billing.monthly_close_task` / `annual_fees_task` on
+    commit and returns the existing run of that period, if any. Refused: not the network's
+    secretariat (NotAllowed), a wrong period (field `period`), a month already closed
+    (Conflict: reopen it first)."""
+    if not roles_of(actor).is_secretariat(network.pk):
+        raise NotAllowed(_("Only the network's secretariat may run the settlement."))
+    if kind not in TASKS:
+        raise BrokerageError(_("Choose a monthly close or the annual fees."), field="kind")
+    if period.day != 1:
+        raise BrokerageError(_("Give the first day of the month."), field="period")
+    if kind == RunKind.MONTHLY_CLOSE:
+        next_month = (period.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        if timezone.localdate() < next_month:
+            raise BrokerageError(_("This month is not over yet."), field="period")
+    elif period.month != network.fiscal_year_start_month:
+        raise BrokerageError(
+            _("The network's fiscal year starts on the 1st of month %(m)d.")
+            % {"m": network.fiscal_year_start_month},
+            field="period",
+        )
+    run = SettlementRun.objects.filter(network=network, kind=kind, period=period).first()
+    if run is not None and kind == RunKind.MONTHLY_CLOSE and run.status == RunStatus.COMPLETED:
+        raise Conflict(
+            _("This month is already closed. Reopen it with a reason to correct it."),
+            field="period",
+        )
+    transaction.on_commit(lambda: send(TASKS[kind], network.pk, period.isoformat()))
+    return run
