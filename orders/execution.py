@@ -33,6 +33,7 @@ from .models import (
     WorkPackage,
     WorkStandard,
 )
+from .projects import require_lead
 from .uploads import check_attachment, random_name
 
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
@@ -48,11 +49,6 @@ DELIVERABLE = (
     PackageStatus.RETURNED,
 )
 RUNNING = (ProjectStatus.FORMING, ProjectStatus.IN_PROGRESS, ProjectStatus.DELIVERED)
-
-
-def _require_lead(actor, project: Project) -> None:
-    if not roles_of(actor).acts_for(project.lead_id):
-        raise NotAllowed(_("Only the lead company of this project may do this."))
 
 
 def _require_package_member(actor, package: WorkPackage) -> None:
@@ -98,7 +94,7 @@ def standard_attach(
 ) -> WorkStandard:
     """The lead attaches the technique standard (作業標準) a package must follow: a
     document or photo and a note. The member confirms it before starting or delivering."""
-    _require_lead(actor, package.project)
+    require_lead(actor, package.project)
     if not title.strip():
         raise BrokerageError(_("Give the standard a title."), field="title")
     if upload is None and not note.strip():
@@ -260,7 +256,7 @@ def inspection_record(
     scrapped and charged to the member."""
     package = delivery.package
     project = package.project
-    _require_lead(actor, project)
+    require_lead(actor, project)
     if quantity_received is None or not 1 <= quantity_received <= delivery.quantity:
         raise BrokerageError(
             _("Between 1 and the %(n)d items delivered.") % {"n": delivery.quantity},
@@ -374,7 +370,7 @@ def inspection_record(
 def charge_late(*, actor, package: WorkPackage, amount_yen: int, reason: str) -> MemberCharge:
     """The lead charges the agreed penalty for a package delivered late (or still owed
     after its due date)."""
-    _require_lead(actor, package.project)
+    require_lead(actor, package.project)
     if package.self_performed or package.member_id is None:
         raise BrokerageError(_("Only a member's package can be charged."), field="package")
     if amount_yen is None or amount_yen < 1:
@@ -428,8 +424,7 @@ def shippable(project: Project) -> int:
     if not processes:
         return 0
     finished = min(per_process.get(p, 0) for p in processes)
-    shipped = project.shipments.aggregate(n=Sum("quantity"))["n"] or 0
-    claimed = Claim.objects.filter(shipment__project=project).aggregate(n=Sum("quantity"))["n"] or 0
+    shipped, claimed = _shipped_and_claimed(project)
     still_needed = project.inquiry.quantity - (shipped - claimed)
     return max(min(finished - shipped, still_needed), 0)
 
@@ -444,7 +439,7 @@ def shipment_send(
     tracking_number: str = "",
 ) -> Shipment:
     """The lead ships inspected goods to the buyer, with packaging and tracking number."""
-    _require_lead(actor, project)
+    require_lead(actor, project)
     if quantity is None or quantity < 1:
         raise BrokerageError(_("The quantity must be at least 1."), field="quantity")
     with transaction.atomic():
@@ -478,15 +473,17 @@ def shipment_send(
     return shipment
 
 
-def _net_shipped(project: Project) -> int:
+def _shipped_and_claimed(project: Project) -> tuple[int, int]:
+    """Items shipped to the buyer, and items of those the buyer claimed back."""
     shipped = project.shipments.aggregate(n=Sum("quantity"))["n"] or 0
     claimed = Claim.objects.filter(shipment__project=project).aggregate(n=Sum("quantity"))["n"] or 0
-    return shipped - claimed
+    return shipped, claimed
 
 
 def _update_project_delivery(project: Project) -> None:
     """Delivered once the goods shipped and not claimed back cover the order."""
-    delivered = _net_shipped(project) >= project.inquiry.quantity
+    shipped, claimed = _shipped_and_claimed(project)
+    delivered = shipped - claimed >= project.inquiry.quantity
     target = ProjectStatus.DELIVERED if delivered else ProjectStatus.IN_PROGRESS
     if project.status != target and project.status in RUNNING:
         project.status = target
@@ -578,7 +575,7 @@ def claim_trace(
     """The lead traces a claim to the package (and so the member) responsible, and may
     charge that member."""
     project = claim.shipment.project
-    _require_lead(actor, project)
+    require_lead(actor, project)
     if package.project_id != project.pk or package.member_id is None:
         raise BrokerageError(_("Choose a package of this project."), field="package")
     if charge_yen and (package.self_performed or charge_yen < 0):
@@ -624,7 +621,7 @@ def claim_trace(
 
 def claim_resolve(*, actor, claim: Claim, resolution: str) -> Claim:
     """The lead closes a traced claim saying how it was settled with the buyer."""
-    _require_lead(actor, claim.shipment.project)
+    require_lead(actor, claim.shipment.project)
     if not resolution.strip():
         raise BrokerageError(_("Say how the claim was settled."), field="resolution")
     with transaction.atomic():

@@ -61,12 +61,9 @@ DEFAULT_TEMPLATES = {
 AGREEMENT_CONTEXT = ("lead", "member", "reference", "title", "packages", "payment_terms")
 
 
-def _is_lead_user(actor, project: Project) -> bool:
-    return roles_of(actor).acts_for(project.lead_id)
-
-
-def _require_lead(actor, project: Project) -> None:
-    if not _is_lead_user(actor, project):
+def require_lead(actor, project: Project) -> None:
+    """Only the project's lead company acts here (team, contracts and execution alike)."""
+    if not roles_of(actor).acts_for(project.lead_id):
         raise NotAllowed(_("Only the lead company of this project may do this."))
 
 
@@ -157,7 +154,7 @@ def package_add(
 ) -> WorkPackage:
     """The lead cuts the work into a package: a process step with quantity, unit price and
     the due date to the lead."""
-    _require_lead(actor, project)
+    require_lead(actor, project)
     if quantity is None or quantity < 1:
         raise BrokerageError(_("The quantity must be at least 1."), field="quantity")
     if unit_price_yen is None or unit_price_yen < 1:
@@ -232,7 +229,7 @@ def invitation_send(*, actor, package: WorkPackage, company: Company) -> tuple[I
     """Invite a joint-order member to take a package. Returns the invitation and warnings
     (the member's capacity is already taken, or it states none for this work)."""
     project = package.project
-    _require_lead(actor, project)
+    require_lead(actor, project)
     # A member on probation (members.Probation, opened by brokerage's daily review) takes
     # only packages up to the limit it was told.
     probation = (
@@ -435,7 +432,7 @@ def invitations_expire_due(*, now: datetime.datetime | None = None) -> int:
 
 def package_self_perform(*, actor, package: WorkPackage) -> WorkPackage:
     """The lead does a package itself: no invitation and no agreement with itself."""
-    _require_lead(actor, package.project)
+    require_lead(actor, package.project)
     with transaction.atomic():
         package = lock_one(WorkPackage, package.pk)
         if package.status != PackageStatus.OPEN:
