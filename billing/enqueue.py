@@ -68,5 +68,5 @@ def run_queue(*, actor, network: Network, kind: str, period: datetime.date) -> S
             _("This month is already closed. Reopen it with a reason to correct it."),
             field="period",
         )
-    transaction.on_commit(lambda: send(TASKS[kind], network.pk, period.isoformat()))
+    transaction.on_commit(lambda: send(TASKS[kind], network.pk, period.isoformat(), actor.pk))
     return run

@@ -311,7 +311,8 @@ class IssueBatch:
         """The values of DOCUMENT_COLUMNS, in that order."""
         totals = spec.totals
         issuer = spec.issuer_company
-        registration = issuer.invoice_registration_number if issuer else ""
+        # The network itself issues commissions and fees.
+        registration = (issuer or spec.network).invoice_registration_number
         taxable = any(r.rate > 0 for r in totals.by_rate)
         if spec.recipient_buyer is not None:
             recipient_name = str(spec.recipient_buyer)

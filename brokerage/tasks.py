@@ -162,6 +162,15 @@ def invitations_expire_due_task() -> int:
 # --- Settlement (billing) ----------------------------------------------------------------
 
 
+def _actor(actor_id: int | None):
+    """The user who queued a run; a user deleted since counts as the system (None)."""
+    if actor_id is None:
+        return None
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=actor_id, is_active=True).first()
+
+
 @shared_task(
     name="billing.monthly_close_task",
     acks_late=True,
@@ -170,13 +179,14 @@ def invitations_expire_due_task() -> int:
     time_limit=30 * 60,
     soft_time_limit=28 * 60,
 )
-def monthly_close_task(network_id: int, period: str) -> str:
+def monthly_close_task(network_id: int, period: str, actor_id: int | None = None) -> str:
     """Close a month (`period`: ISO date of its first day) for a network. Safe to run twice:
-    a completed month issues nothing, a stopped one resumes."""
+    a completed month issues nothing, a stopped one resumes. `actor_id`: the secretariat
+    user who started it from a page or the API (None: the daily job)."""
     network = Network.objects.get(pk=network_id)
     try:
         run = billing_services.monthly_close(
-            network=network, period=datetime.date.fromisoformat(period)
+            network=network, period=datetime.date.fromisoformat(period), actor=_actor(actor_id)
         )
     except BrokerageError as exc:  # recorded on the run; the secretariat corrects the data
         logger.warning("Monthly close %s of network %s stopped: %s", period, network_id, exc)
@@ -195,12 +205,14 @@ def monthly_close_due_task() -> int:
 
 
 @shared_task(name="billing.annual_fees_task", acks_late=True, ignore_result=True)
-def annual_fees_task(network_id: int, fiscal_year_start: str) -> str:
+def annual_fees_task(network_id: int, fiscal_year_start: str, actor_id: int | None = None) -> str:
     """Bill a network's annual fees for the fiscal year starting on `fiscal_year_start`."""
     network = Network.objects.get(pk=network_id)
     try:
         run = billing_services.annual_fees(
-            network=network, fiscal_year_start=datetime.date.fromisoformat(fiscal_year_start)
+            network=network,
+            fiscal_year_start=datetime.date.fromisoformat(fiscal_year_start),
+            actor=_actor(actor_id),
         )
     except BrokerageError as exc:  # e.g. a class missing from the fee table: nothing issued
         logger.warning("Annual fees of network %s not billed: %s", network_id, exc)

@@ -124,6 +124,15 @@ class Network(models.Model):
         null=True,
         blank=True,
     )
+    # The network issues commissions (taxable) itself; a secretariat registered as a qualified
+    # invoice issuer (an association without legal personality may register) sets its number.
+    invoice_registration_number = models.CharField(
+        _("invoice registration number"),
+        max_length=14,
+        blank=True,
+        validators=[validate_invoice_registration_number],
+        help_text=_("T + 13 digits (適格請求書発行事業者登録番号)."),
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
 

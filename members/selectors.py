@@ -92,9 +92,12 @@ def membership_list(*, viewer) -> QuerySet[Membership]:
 def appointment_list(*, viewer) -> QuerySet[LeadAppointment]:
     """Staff of the network and its member companies see appointments (members recommend)."""
     roles = roles_of(viewer)
-    qs = LeadAppointment.objects.select_related(
-        "network", "company", "opened_by", "decided_by"
-    ).annotate(recommendation_count=Count("recommendations"))
+    # Meta.ordering does not apply to an aggregated (GROUP BY) query: order it here.
+    qs = (
+        LeadAppointment.objects.select_related("network", "company", "opened_by", "decided_by")
+        .annotate(recommendation_count=Count("recommendations"))
+        .order_by("-opened_at", "-id")
+    )
     if roles.is_platform_admin:
         return qs
     return qs.filter(

@@ -62,6 +62,8 @@ NETWORK_RULE_FIELDS = frozenset(
         "commission_months",
         "fiscal_year_start_month",
         "prorate_fees",
+        "pay_team_within_days",
+        "invoice_registration_number",
     }
 )
 

@@ -76,6 +76,8 @@ class NetworkSerializer(serializers.ModelSerializer):
             "commission_months",
             "fiscal_year_start_month",
             "prorate_fees",
+            "pay_team_within_days",
+            "invoice_registration_number",
             "fees",
         ]
         read_only_fields = ["id", "slug", "is_active", "partners", "fees"]

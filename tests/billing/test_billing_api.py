@@ -12,6 +12,8 @@ from django.utils import timezone
 from billing import documents as paper
 from billing import enqueue
 from billing.models import Document, DocumentStatus, Payment, RunStatus, SettlementRun
+from brokerage import tasks
+from core.transitions import history
 from members.models import StaffRole
 from tests.billing.books import invoice_of, statement_of
 from tests.factories import BuyerFactory, NetworkStaffFactory
@@ -294,7 +296,15 @@ def test_the_secretariat_queues_a_close_after_commit(
             format="json",
         )
     assert response.status_code == 202 and response.json()["run"] is None
-    assert queued == [("billing.monthly_close_task", month.run.network_id, "2026-09-01")]
+    secretariat = month.users["secretariat"]
+    assert queued == [
+        ("billing.monthly_close_task", month.run.network_id, "2026-09-01", secretariat.pk)
+    ]
+    # The worker runs it in the name of the person who started it.
+    assert tasks.monthly_close_task(*queued[0][1:]) == "completed"
+    run = SettlementRun.objects.get(network=month.run.network_id, period="2026-09-01")
+    assert run.started_by == secretariat
+    assert history(run).filter(actor=secretariat).exists()
 
 
 @pytest.mark.parametrize(

@@ -118,7 +118,14 @@ def test_the_secretariat_starts_a_month(
             {"network": month.run.network_id, "kind": "monthly_close", "period": "2026-09-01"},
         )
     assert response.status_code == 302
-    assert sent == [("billing.monthly_close_task", month.run.network_id, "2026-09-01")]
+    assert sent == [
+        (
+            "billing.monthly_close_task",
+            month.run.network_id,
+            "2026-09-01",
+            month.users["secretariat"].pk,
+        )
+    ]
     closed = client.post(
         "/billing/runs/",
         {"network": month.run.network_id, "kind": "monthly_close", "period": "2026-10-01"},

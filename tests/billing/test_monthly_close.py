@@ -311,6 +311,23 @@ def test_commission_inside_and_outside_the_window(commission_network):
     assert commission.issuer_unregistered  # the network has no registration number
 
 
+def test_a_registered_network_issues_qualified_commissions(commission_network):
+    books = commission_network
+    Network.objects.filter(pk=books.network.pk).update(invoice_registration_number="T1234567890123")
+    books.network.refresh_from_db()
+    lead = books.lead_user(joined_on=datetime.date(2015, 4, 1))
+    newcomer = books.company_user(joined_on=months_before(ACCEPTED.date(), 2))
+    books.project(
+        lead=lead,
+        accepted_at=ACCEPTED,
+        packages=[{"member": newcomer, "quantity": 1, "unit_price": 100_000}],
+    )
+    books.close()
+    commission = issued(kind=DocumentKind.COMMISSION).get()
+    assert commission.issuer_registration_number == "T1234567890123"
+    assert not commission.issuer_unregistered
+
+
 def test_the_lead_pays_commission_on_what_it_keeps(commission_network):
     books = commission_network
     lead = books.lead_user(joined_on=datetime.date(2026, 9, 1))

@@ -7,6 +7,7 @@ from tests.factories import (
     DirectoryEntryFactory,
     MembershipFactory,
     ProcessFactory,
+    make_corporate_number,
 )
 
 ROLES = [
@@ -238,3 +239,20 @@ def test_openapi_schema_documents_the_actions(client, db):
     ):
         assert path in text
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_secretariat_sets_the_networks_registration_number(api, network, secretariat_user):
+    url = f"/api/v1/networks/{network.id}/"
+    client = api.as_(secretariat_user)
+    response = client.patch(url, {"invoice_registration_number": "T123"}, format="json")
+    assert response.status_code == 400
+    assert [e["attr"] for e in response.json()["errors"]] == ["invoice_registration_number"]
+    network.refresh_from_db()
+    assert network.invoice_registration_number == ""
+    number = "T" + make_corporate_number(7)
+    response = client.patch(
+        url, {"invoice_registration_number": number, "pay_team_within_days": 10}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["invoice_registration_number"] == number
+    assert response.json()["pay_team_within_days"] == 10
