@@ -80,6 +80,19 @@ def inquiry_list(*, viewer) -> QuerySet[Inquiry]:
     return qs.filter(visible)
 
 
+def inquiry_as_submitted(inquiry: Inquiry, processes) -> Inquiry:
+    """A just-submitted inquiry with what `inquiry_list` would prefetch, without reading it
+    back: it has its processes and no attachments, stages or award yet. (Answering a
+    submission is the hot path of the buyers' window.)"""
+    cache = inquiry.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, objects in (("processes", processes), ("attachments", []), ("stages", [])):
+        queryset = getattr(inquiry, name).get_queryset()
+        queryset._result_cache, queryset._prefetch_done = list(objects), True
+        cache[name] = queryset
+    Inquiry._meta.get_field("award").set_cached_value(inquiry, None)
+    return inquiry
+
+
 def application_list(*, viewer) -> QuerySet[Application]:
     """Own company's applications; staff see their networks' (prices masked until opened);
     nobody else."""

@@ -138,7 +138,7 @@ def inquiry_submit(
             inquiry.buyer = buyer
             inquiry.reference = _next_reference(network, timezone.localdate().year)
             inquiry.save()
-            inquiry.processes.set(processes)
+            inquiry.processes.add(*processes)  # new: nothing to compare with, unlike set()
             record_creation(inquiry, actor=actor)
             events.record(
                 kind="inquiry.submitted", subject=inquiry, actor=actor, network_id=network.pk

@@ -58,6 +58,7 @@ class InquiryViewSet(
             bool(key)
             and Inquiry.objects.filter(entered_by=request.user, idempotency_key=key).exists()
         )
+        processes = data.get("processes", [])
         inquiry = services.inquiry_submit(
             actor=request.user,
             network=network,
@@ -65,7 +66,10 @@ class InquiryViewSet(
             buyer_data=buyer_data,
             idempotency_key=key,
         )
-        return self._out(inquiry, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        if existed:
+            return self._out(inquiry)
+        inquiry = selectors.inquiry_as_submitted(inquiry, processes)
+        return Response(self.get_serializer(inquiry).data, status=status.HTTP_201_CREATED)
 
     def _act(self, request, input_serializer, service, **extra):
         inquiry = self.get_object()
