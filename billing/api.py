@@ -225,6 +225,9 @@ FILTER_PARAMETERS = [
     OpenApiParameter("recipient", int, description="Receiving company id."),
     OpenApiParameter("from", OpenApiTypes.DATE, description="Issued on or after."),
     OpenApiParameter("to", OpenApiTypes.DATE, description="Issued on or before."),
+    OpenApiParameter("amount_min", int, description="Total (tax included) at least, in yen."),
+    OpenApiParameter("amount_max", int, description="Total (tax included) at most, in yen."),
+    OpenApiParameter("q", str, description="Part of the number, the issuer's or recipient's name."),
 ]
 BINARY = {(200, "application/pdf"): OpenApiTypes.BINARY}
 CSV = {(200, "text/csv"): OpenApiTypes.BINARY}

@@ -254,6 +254,73 @@ def document_pdf(document: Document) -> bytes:
     return pdf.render(document_pdf_spec(document))
 
 
+LEDGER_ENTRY_JA = {
+    "billed": "請求",
+    "owes": "請求受領",
+    "cancelled": "書類取消",
+    "received": "入金",
+    "paid": "支払",
+}
+
+
+def ledger_pdf(company, rows) -> bytes:
+    return pdf.render(ledger_pdf_spec(company, rows))
+
+
+def ledger_pdf_spec(company, rows) -> pdf.Document:
+    """A company's ledger (取引台帳) to print or file: every movement with its running
+    balance (`billing.selectors.ledger`), as of today."""
+    today = timezone.localdate()
+    balance = rows[-1].balance_yen if rows else 0
+    registration = company.invoice_registration_number or "なし"
+    blocks: list = [
+        pdf.MetaBlock([("作成日 / Date", _date(today)), ("件数 / Entries", str(len(rows)))]),
+        pdf.Parties(
+            [
+                pdf.Party(
+                    "事業者 / Company",
+                    company.legal_name,
+                    [f"登録番号 / Registration No.: {registration}"],
+                )
+            ]
+        ),
+        pdf.Text(
+            "金額: プラスは相手方への請求・支払（受け取る側）、マイナスは受けた請求・入金。"
+            "残高がプラスなら、相手方からの受取残があります。",
+            size=9,
+        ),
+        pdf.Table(
+            [
+                pdf.Column("日付 / Date", "text", 24),
+                pdf.Column("区分 / Entry", "text", 20),
+                pdf.Column("書類番号 / No."),
+                pdf.Column("相手方 / Counterparty"),
+                pdf.Column("金額 / Amount", "yen", 28),
+                pdf.Column("残高 / Balance", "yen", 28),
+            ],
+            rows=[
+                [
+                    _date(r.date),
+                    LEDGER_ENTRY_JA.get(r.entry, r.entry),
+                    r.document.number,
+                    r.counterparty,
+                    r.amount_yen,
+                    r.balance_yen,
+                ]
+                for r in rows
+            ],
+            totals=[["残高 / Balance", None, None, None, None, balance]],
+        ),
+    ]
+    return pdf.Document(
+        title="取引台帳 / Ledger",
+        blocks=blocks,
+        author=company.legal_name,
+        subject=f"取引台帳 {company.legal_name}",
+        footer=f"{company.legal_name} {_date(today)}",
+    )
+
+
 # ---------------------------------------------------------------------------------------
 # CSV
 

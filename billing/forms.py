@@ -4,6 +4,7 @@ API share (one place says what `kind`, `status`, `from` … mean)."""
 import datetime
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,6 +28,12 @@ class DocumentFilterForm(forms.Form):
     )
     date_from = forms.DateField(label=gettext_lazy("Issued from"), required=False)
     date_to = forms.DateField(label=gettext_lazy("Issued until"), required=False)
+    # An accountant matching a bank transfer looks a document up by its amount or number.
+    amount_min = forms.IntegerField(label=gettext_lazy("Total from (yen)"), required=False)
+    amount_max = forms.IntegerField(label=gettext_lazy("Total up to (yen)"), required=False)
+    q = forms.CharField(
+        label=gettext_lazy("Number or name"), required=False, max_length=100, strip=True
+    )
 
     # The query string says from/to (a Python keyword cannot be a field name).
     ALIASES = {"from": "date_from", "to": "date_to"}
@@ -41,6 +48,9 @@ class DocumentFilterForm(forms.Form):
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", _("The end of the period is before its start."))
+        low, high = cleaned.get("amount_min"), cleaned.get("amount_max")
+        if low is not None and high is not None and high < low:
+            self.add_error("amount_max", _("The upper amount is below the lower one."))
         return cleaned
 
     def apply(self, documents):
@@ -56,7 +66,20 @@ class DocumentFilterForm(forms.Form):
             "date_to": "issue_date__lte",
         }
         filters = {lookup: data[name] for name, lookup in lookups.items() if data.get(name)}
-        return documents.filter(**filters)
+        # 0 is a real bound (a fee waived, a statement netted to nothing).
+        if data.get("amount_min") is not None:
+            filters["total_yen__gte"] = data["amount_min"]
+        if data.get("amount_max") is not None:
+            filters["total_yen__lte"] = data["amount_max"]
+        documents = documents.filter(**filters)
+        if data.get("q"):
+            text = data["q"]
+            documents = documents.filter(
+                Q(number__icontains=text)
+                | Q(issuer_name__icontains=text)
+                | Q(recipient_name__icontains=text)
+            )
+        return documents
 
     def errors_by_query_name(self) -> dict:
         back = {v: k for k, v in self.ALIASES.items()}

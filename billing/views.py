@@ -111,6 +111,28 @@ def _documents(user):
     return paper.with_lines(selectors.document_list(viewer=user))
 
 
+class SearchForm(DocumentFilterForm):
+    """The pages' search box: a number or name and an amount range (the kind and the side
+    are the page's sections)."""
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        for name in list(self.fields):
+            if name not in ("q", "amount_min", "amount_max"):
+                del self.fields[name]
+        self.fields["q"].widget.attrs["placeholder"] = _("e.g. INV-2026 or 燕")
+
+
+def _searched(request):
+    """The caller's documents narrowed by the search box, and the bound form (its errors
+    shown beside the box; an invalid search narrows nothing)."""
+    form = SearchForm(request.GET or None)
+    documents = _documents(request.user)
+    if form.is_bound and form.is_valid():
+        documents = form.apply(documents)
+    return form, documents
+
+
 # ---------------------------------------------------------------------------------------
 # The secretariat: runs
 
@@ -201,7 +223,7 @@ def lead_invoices(request):
     if not _is_lead_company(request.user):
         raise PermissionDenied(_("This page is for lead companies."))
     company_id = roles_of(request.user).company_id
-    documents = _documents(request.user)
+    search, documents = _searched(request)
     invoices = _rows(documents.filter(kind=DocumentKind.INVOICE, issuer_company_id=company_id))
     statements = _rows(
         documents.filter(kind=DocumentKind.STATEMENT, recipient_company_id=company_id)
@@ -215,6 +237,7 @@ def lead_invoices(request):
             "statements": statements,
             "statement_totals": _totals(statements),
             "company_id": company_id,
+            "search": search,
         },
     )
 
@@ -226,7 +249,7 @@ def member_statements(request):
     company_id = roles_of(request.user).company_id
     if company_id is None:
         raise PermissionDenied(_("This page is for member companies."))
-    documents = _documents(request.user)
+    search, documents = _searched(request)
     statements = _rows(documents.filter(kind=DocumentKind.STATEMENT, issuer_company_id=company_id))
     network_bills = _rows(
         documents.filter(
@@ -241,6 +264,7 @@ def member_statements(request):
             "statement_totals": _totals(statements),
             "network_bills": network_bills,
             "company_id": company_id,
+            "search": search,
         },
     )
 
@@ -250,25 +274,32 @@ def buyer_invoices(request):
     """The buyer's invoices from the lead companies."""
     if not roles_of(request.user).is_buyer:
         raise PermissionDenied(_("This page is for buyers."))
+    search, documents = _searched(request)
     rows = _rows(
-        _documents(request.user).filter(
-            kind=DocumentKind.INVOICE, recipient_buyer__user_id=request.user.pk
-        )
+        documents.filter(kind=DocumentKind.INVOICE, recipient_buyer__user_id=request.user.pk)
     )
-    return render(request, "billing/buyer_invoices.html", {"rows": rows, "totals": _totals(rows)})
+    return render(
+        request,
+        "billing/buyer_invoices.html",
+        {"rows": rows, "totals": _totals(rows), "search": search},
+    )
 
 
-@login_required
-def ledger_page(request, company_id: int | None = None):
-    """A company's ledger: its own, or (secretariat) a member's of its network."""
+def _ledger(request, company_id: int | None):
     company_id = company_id or roles_of(request.user).company_id
     if company_id is None:
         raise PermissionDenied(_("This page is for member companies."))
     company = get_object_or_404(Company, pk=company_id)
     try:
-        rows = selectors.ledger(company=company, viewer=request.user)
+        return company, selectors.ledger(company=company, viewer=request.user)
     except NotAllowed as exc:
         raise Http404 from exc
+
+
+@login_required
+def ledger_page(request, company_id: int | None = None):
+    """A company's ledger: its own, or (secretariat) a member's of its network."""
+    company, rows = _ledger(request, company_id)
     return render(
         request,
         "billing/ledger.html",
@@ -280,6 +311,13 @@ def ledger_page(request, company_id: int | None = None):
             ],
         },
     )
+
+
+@login_required
+def ledger_pdf(request, company_id: int | None = None):
+    company, rows = _ledger(request, company_id)
+    stamp = timezone.localdate().isoformat()
+    return pdf.download(paper.ledger_pdf(company, rows), f"ledger-{company.pk}-{stamp}.pdf")
 
 
 # ---------------------------------------------------------------------------------------

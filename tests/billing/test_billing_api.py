@@ -192,6 +192,21 @@ def test_document_filters(api, month):
     assert bad.status_code == 400 and attr(bad) == ["from"]
 
 
+def test_documents_found_by_amount_and_number(api, month):
+    client = api.as_(month.users["secretariat"])
+
+    def found(query):
+        return {d["number"] for d in client.get(f"/api/v1/documents/?{query}").json()["results"]}
+
+    total = month.statement.total_yen
+    assert month.statement.number in found(f"amount_min={total}&amount_max={total}")
+    assert month.statement.number not in found(f"amount_max={total - 1}")
+    assert found(f"q={month.invoice.number}") == {month.invoice.number}
+    assert month.invoice.number in found(f"q={month.invoice.recipient_name[:3]}")
+    bad = client.get("/api/v1/documents/?amount_min=10&amount_max=5")
+    assert bad.status_code == 400 and attr(bad) == ["amount_max"]
+
+
 # --- Payments ----------------------------------------------------------------------------
 
 # Who may record a payment on the invoice: the lead; the others who see it are refused (403).

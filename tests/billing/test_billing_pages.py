@@ -6,7 +6,8 @@ import datetime
 
 import pytest
 
-from billing import enqueue
+from billing import documents as paper
+from billing import enqueue, selectors
 from billing.models import Payment, RunStatus
 from tests.billing.test_billing_api import month  # noqa: F401 (the fixture)
 
@@ -50,6 +51,29 @@ def test_the_member_sees_its_statement_and_ledger(client, month):
     assert month.statement.number in ledger
     response = client.get(f"/billing/documents/{month.statement.pk}/pdf/")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    company = month.users["member"].company_id
+    assert f"/billing/ledger/{company}.pdf" in ledger
+    printed = client.get(f"/billing/ledger/{company}.pdf")
+    assert printed.status_code == 200 and printed.content.startswith(b"%PDF")
+    assert printed["Content-Disposition"].startswith("attachment")
+
+
+def test_the_ledger_pdf_lists_every_movement_with_its_balance(month):
+    company = month.users["member"].company
+    rows = selectors.ledger(company=company, viewer=month.users["member"])
+    spec = paper.ledger_pdf_spec(company, rows)
+    text = repr(spec.blocks)
+    assert spec.title.startswith("取引台帳")
+    assert month.statement.number in text and "請求" in text
+    assert rows[-1].balance_yen == month.statement.total_yen
+    assert spec.blocks[-1].totals[0][-1] == month.statement.total_yen
+
+
+@pytest.mark.parametrize("role", ["other_member", "lead", "buyer", "other_secretariat"])
+def test_another_companys_ledger_pdf_is_not_found(client, month, role):
+    client.force_login(month.users[role])
+    company = month.users["member"].company_id
+    assert client.get(f"/billing/ledger/{company}.pdf").status_code == 404
 
 
 @pytest.mark.parametrize("role", ["other_member", "other_buyer", "secretariat"])
@@ -137,3 +161,17 @@ def test_the_list_csv_page_is_scoped(client, month):
     client.force_login(month.users["member"])
     body = client.get("/billing/documents.csv").content.decode("utf-8-sig")
     assert month.statement.number in body and month.invoice.number not in body
+
+
+def test_a_lead_finds_a_document_by_amount_or_number(client, month):
+    client.force_login(month.users["lead"])
+    total = month.invoice.total_yen
+    found = client.get("/billing/invoices/", {"amount_min": total, "amount_max": total})
+    assert month.invoice.number in found.content.decode()
+    missed = client.get("/billing/invoices/", {"amount_min": total + 1})
+    assert month.invoice.number not in missed.content.decode()
+    by_number = client.get("/billing/invoices/", {"q": month.invoice.number[-6:]})
+    assert month.invoice.number in by_number.content.decode()
+    wrong = client.get("/billing/invoices/", {"amount_min": 10, "amount_max": 5})
+    assert "amount_max" in wrong.context["search"].errors
+    assert month.invoice.number in wrong.content.decode()  # a bad search narrows nothing
