@@ -1,4 +1,6 @@
-"""`manage.py seed_demo`: a demo 磨き屋シンジケート with every role, for a newcomer's `make run`.
+"""`manage.py seed_demo`: a demo 磨き屋シンジケート with every role, for a newcomer's `make run`,
+and its order book (`brokerage.demo_history`: inquiries at every step, a project under way,
+a month closed). It lives in `brokerage` because the order book crosses every app.
 
 Idempotent: rows are looked up by natural keys (Network.slug, Company.corporate_number,
 User.username, Process.code, …) and only what is missing is created, through the services
@@ -18,6 +20,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from brokerage.demo_history import seed_history
 from members import services
 from members.management import demo_data as demo
 from members.models import (
@@ -401,7 +404,8 @@ class DemoSeeder:
 class Command(BaseCommand):
     help = (
         "Create the demo network (磨き屋シンジケート, its members, directory and partner network) "
-        "with a login for every role. Safe to run again: only what is missing is created."
+        "with a login for every role, and its order book. Safe to run again: only what is "
+        "missing is created."
     )
 
     def add_arguments(self, parser):
@@ -427,6 +431,10 @@ class Command(BaseCommand):
             before = row_counts()
             with transaction.atomic():
                 DemoSeeder().run()
+                seed_history(
+                    network=Network.objects.get(slug=demo.MIGAKIYA["slug"]),
+                    users={u.username: u for u in User.objects.all()},
+                )
             after = row_counts()
             created = {
                 label.split(".")[-1]: after[label] - before[label]
