@@ -1,0 +1,134 @@
+"""The buyer's pages (納品・検収): its projects, and per project the shipments it accepts or
+raises claims on. The network's staff see them too and record for a buyer who phoned."""
+
+from functools import partial
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from members.permissions import roles_of
+
+from .. import execution, selectors
+from ..models import Project, Shipment
+from ..project_forms import ClaimForm
+from .common import (
+    _board_url,
+    _form_action,
+    _group,
+    _is_buyer,
+    _is_lead,
+    _is_staff,
+    _label,
+    _run,
+    _visible_project,
+)
+
+
+@login_required
+def buyer_projects(request):
+    if not roles_of(request.user).is_buyer:
+        raise PermissionDenied
+    rows = list(
+        selectors.project_list(viewer=request.user)
+        .filter(inquiry__buyer__user=request.user)
+        .order_by("-opened_at", "-id")
+    )
+    for project in rows:
+        _label(project)
+    return render(request, "orders/project_buyer_list.html", {"projects": rows})
+
+
+@login_required
+def project_delivery(request, pk: int, *, bound: dict | None = None):
+    project = _visible_project(request, pk)
+    viewer = request.user
+    if not (_is_buyer(viewer, project) or _is_staff(viewer, project)):
+        if _is_lead(viewer, project):
+            return redirect(_board_url(project.pk, "shipments"))
+        raise Http404  # team members do not see the buyer's side
+    bound = bound or {}
+    can_act = execution.acts_for_buyer(viewer, project)
+    shipments = list(selectors.shipment_list(viewer=viewer).filter(project=project))
+    claims = _group(
+        selectors.claim_list(viewer=viewer).filter(shipment__project=project),
+        lambda c: c.shipment_id,
+    )
+    for shipment in shipments:
+        shipment.claim_rows = claims.get(shipment.pk, [])
+        shipment.claimed = sum(c.quantity for c in shipment.claim_rows)
+        shipment.acceptable = shipment.quantity - shipment.claimed
+        open_to_act = can_act and shipment.status == Shipment.Status.SHIPPED
+        shipment.claim_form = (
+            (bound.get(f"claim-{shipment.pk}") or ClaimForm(prefix=f"claim-{shipment.pk}"))
+            if open_to_act
+            else None
+        )
+        shipment.can_accept = open_to_act
+    accepted = sum(s.accepted_quantity or 0 for s in shipments)
+    _label(project)
+    return render(
+        request,
+        "orders/project_delivery.html",
+        {
+            "project": project,
+            "inquiry": project.inquiry,
+            "shipments": shipments,
+            "accepted": accepted,
+            "ordered": project.inquiry.quantity,
+            "waiting": sum(1 for s in shipments if s.status == Shipment.Status.SHIPPED),
+            "can_act": can_act,
+            "on_behalf": can_act and not _is_buyer(viewer, project),
+        },
+    )
+
+
+def _visible_shipment(request, pk: int) -> Shipment:
+    return get_object_or_404(
+        selectors.shipment_list(viewer=request.user).select_related("project__inquiry__buyer"),
+        pk=pk,
+    )
+
+
+def _require_buyer_side(request, project: Project) -> None:
+    if not execution.acts_for_buyer(request.user, project):
+        raise PermissionDenied(_("Only the buyer accepts or claims its delivery."))
+
+
+@login_required
+@require_POST
+def shipment_accept(request, pk: int):
+    shipment = _visible_shipment(request, pk)
+    _require_buyer_side(request, shipment.project)
+    return _run(
+        request,
+        lambda: execution.shipment_accept(actor=request.user, shipment=shipment),
+        _("You accepted the delivery (検収). Thank you."),
+        reverse("project_delivery", args=[shipment.project_id]),
+    )
+
+
+@login_required
+@require_POST
+def shipment_claim(request, pk: int):
+    shipment = _visible_shipment(request, pk)
+    project = shipment.project
+    _require_buyer_side(request, project)
+    return _form_action(
+        request,
+        ClaimForm(request.POST, request.FILES, prefix=f"claim-{pk}"),
+        lambda data: execution.claim_raise(
+            actor=request.user,
+            shipment=shipment,
+            quantity=data["quantity"],
+            description=data["description"],
+            photos=data["photos"],
+        ),
+        _("Your claim was sent to the lead company."),
+        reverse("project_delivery", args=[project.pk]),
+        partial(project_delivery, request, project.pk),
+    )
