@@ -202,13 +202,16 @@ def _open_referral(inquiry: Inquiry) -> None:
 
 
 def _dispatch_invitation(event: DomainEvent) -> None:
-    """The invited member is told of an invitation; the lead of its answer or expiry."""
+    """The invited member is told of an invitation and of its withdrawal; the lead of the
+    answer or expiry."""
     invitation = Invitation.objects.select_related(
         "company", "package__project__lead", "package__process", "package__project__inquiry"
     ).get(pk=event.aggregate_id)
     project = invitation.package.project
     if event.kind == "invitation.sent":
         template, company_id = "invitation_received", invitation.company_id
+    elif event.kind == "invitation.cancelled":
+        template, company_id = "invitation_withdrawn_member", invitation.company_id
     else:
         template, company_id = "invitation_answered_lead", project.lead_id
     notify(

@@ -498,6 +498,7 @@ class InvitationStatus(models.TextChoices):
     DECLINED = "declined", _("Declined")
     EXPIRED = "expired", _("No answer in time")
     WITHDRAWN = "withdrawn", _("Withdrawn (taken by another member)")
+    CANCELLED = "cancelled", _("Withdrawn by the lead")
 
 
 class Invitation(models.Model):

@@ -226,6 +226,12 @@ class ResolveForm(forms.Form):
     )
 
 
+class WithdrawInvitationForm(forms.Form):
+    reason = forms.CharField(
+        label=_("why you withdraw the invitation (the member is told)"), max_length=500
+    )
+
+
 class LateChargeForm(forms.Form):
     amount_yen = YenField(label=_("penalty (yen, excl. tax)"))
     reason = forms.CharField(

@@ -407,6 +407,31 @@ def invitation_respond(
     return invitation
 
 
+def invitation_withdraw(*, actor, invitation: Invitation, reason: str) -> Invitation:
+    """The lead takes back an invitation not yet answered (the wrong member, a changed plan),
+    with a reason the member is told. Records `invitation.cancelled`."""
+    package = invitation.package
+    require_lead(actor, package.project)
+    if not (reason or "").strip():
+        raise BrokerageError(_("Say why the invitation is withdrawn."), field="reason")
+    with transaction.atomic():
+        invitation = lock_one(Invitation, invitation.pk)
+        if invitation.status != InvitationStatus.INVITED:
+            raise InvalidTransition(_("This invitation is no longer open."))
+        invitation.status = InvitationStatus.CANCELLED
+        invitation.responded_at, invitation.responded_by = timezone.now(), actor
+        invitation.reason = reason.strip()
+        invitation.save(update_fields=["status", "responded_at", "responded_by", "reason"])
+        events.record(
+            kind="invitation.cancelled",
+            subject=invitation,
+            actor=actor,
+            network_id=package.project.network_id,
+            company_id=invitation.company_id,
+        )
+    return invitation
+
+
 def invitations_expire_due(*, now: datetime.datetime | None = None) -> int:
     """Invitations not answered in time expire (scheduled job); the lead is told so it can
     invite the next member. Returns how many expired."""

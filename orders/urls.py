@@ -72,6 +72,11 @@ urlpatterns = [
     path("projects/<int:pk>/delivery/", project_views.project_delivery, name="project_delivery"),
     path("packages/<int:pk>/invite/", project_views.package_invite, name="package_invite"),
     path(
+        "invitations/<int:pk>/withdraw/",
+        project_views.invitation_withdraw,
+        name="invitation_withdraw",
+    ),
+    path(
         "packages/<int:pk>/self-perform/",
         project_views.package_self_perform,
         name="package_self_perform",

@@ -149,6 +149,10 @@ class InvitationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
 class RespondSerializer(serializers.Serializer):
     accept = serializers.BooleanField()
     reason = serializers.CharField(required=False, allow_blank=True, default="")
@@ -296,6 +300,17 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         ser = RespondSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         invitation = projects.invitation_respond(
+            actor=request.user, invitation=self.get_object(), **ser.validated_data
+        )
+        return Response(self.get_serializer(invitation).data)
+
+    @extend_schema(request=WithdrawSerializer, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Lead: take back an invitation not yet answered, with a reason the member is told."""
+        ser = WithdrawSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        invitation = projects.invitation_withdraw(
             actor=request.user, invitation=self.get_object(), **ser.validated_data
         )
         return Response(self.get_serializer(invitation).data)

@@ -52,6 +52,7 @@ INVITATION_LABELS = {
     InvitationStatus.DECLINED: (gettext_lazy("Declined the work"), "muted"),
     InvitationStatus.EXPIRED: (InvitationStatus.EXPIRED.label, "muted"),
     InvitationStatus.WITHDRAWN: (InvitationStatus.WITHDRAWN.label, "muted"),
+    InvitationStatus.CANCELLED: (InvitationStatus.CANCELLED.label, "muted"),
 }
 
 

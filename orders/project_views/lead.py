@@ -20,7 +20,7 @@ from members.forms import call_service
 from members.permissions import roles_of
 
 from .. import execution, projects, selectors
-from ..models import AwardStatus, Claim, InquiryStatus, Project, ProjectStatus
+from ..models import AwardStatus, Claim, InquiryStatus, InvitationStatus, Project, ProjectStatus
 from ..models import PackageStatus as P
 from ..project_forms import (
     InviteForm,
@@ -31,6 +31,7 @@ from ..project_forms import (
     ShipmentForm,
     StandardForm,
     TraceForm,
+    WithdrawInvitationForm,
 )
 from .common import (
     INVITATION_LABELS,
@@ -272,6 +273,11 @@ def _render_board(request, project: Project, *, bound: dict | None = None):
             invitation.label, invitation.badge = INVITATION_LABELS.get(
                 invitation.status, (invitation.get_status_display(), "")
             )
+            if is_lead and invitation.status == InvitationStatus.INVITED:
+                prefix = f"withdraw-{invitation.pk}"
+                invitation.withdraw_form = bound.get(prefix) or WithdrawInvitationForm(
+                    prefix=prefix
+                )
         if not is_lead:
             continue
         if package.status == P.OPEN:
@@ -407,6 +413,26 @@ def package_invite(request, pk: int):
         invited,
         f"package-{pk}",
         warnings=lambda sent: sent[1],  # the member states no (or too little) capacity
+    )
+
+
+@login_required
+@require_POST
+def invitation_withdraw(request, pk: int):
+    invitation = get_object_or_404(
+        selectors.invitation_list(viewer=request.user).select_related("package__project"), pk=pk
+    )
+    project = invitation.package.project
+    _require_lead(request, project)
+    return _board_action(
+        request,
+        project,
+        WithdrawInvitationForm(request.POST, prefix=f"withdraw-{pk}"),
+        lambda data: projects.invitation_withdraw(
+            actor=request.user, invitation=invitation, reason=data["reason"]
+        ),
+        _("The invitation is withdrawn; the member is told why."),
+        f"package-{invitation.package_id}",
     )
 
 
