@@ -420,7 +420,9 @@ def shippable(project: Project) -> int:
         .annotate(n=Sum("quantity_passed"))
     ):
         per_process[row["delivery__package__process"]] = row["n"]
-    processes = set(project.packages.values_list("process", flat=True))
+    processes = set(
+        project.packages.exclude(status=PackageStatus.CANCELLED).values_list("process", flat=True)
+    )
     if not processes:
         return 0
     finished = min(per_process.get(p, 0) for p in processes)

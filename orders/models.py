@@ -429,6 +429,7 @@ class PackageStatus(models.TextChoices):
     INSPECTED = "inspected", _("Partly accepted by the lead, rest to deliver")
     RETURNED = "returned", _("Returned for rework")
     ACCEPTED = "accepted", _("Accepted by the lead")
+    CANCELLED = "cancelled", _("Cancelled by the lead")
 
 
 # Packages whose work is still owed to the lead (late warnings look at these).
@@ -466,6 +467,7 @@ class WorkPackage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # When the lead's inspections had passed the whole quantity (on-time rate).
     completed_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(_("why the lead cancelled it"), blank=True)
     # The late-warning job marks what it has warned of, so it never warns twice.
     due_soon_warned_on = models.DateField(null=True, blank=True)
     late_warned_on = models.DateField(null=True, blank=True)
@@ -479,7 +481,7 @@ class WorkPackage(models.Model):
                 name="package_quantity_and_price_positive",
             ),
             models.CheckConstraint(
-                condition=Q(status="open") | Q(member__isnull=False),
+                condition=Q(status__in=("open", "cancelled")) | Q(member__isnull=False),
                 name="package_taken_has_member",
             ),
         ]

@@ -232,6 +232,12 @@ class WithdrawInvitationForm(forms.Form):
     )
 
 
+class CancelPackageForm(forms.Form):
+    reason = forms.CharField(
+        label=_("why you cancel the package (invited members are told)"), max_length=500
+    )
+
+
 class LateChargeForm(forms.Form):
     amount_yen = YenField(label=_("penalty (yen, excl. tax)"))
     reason = forms.CharField(

@@ -432,6 +432,43 @@ def invitation_withdraw(*, actor, invitation: Invitation, reason: str) -> Invita
     return invitation
 
 
+def package_cancel(*, actor, package: WorkPackage, reason: str) -> WorkPackage:
+    """The lead cancels a package no member has taken yet (added by mistake, the plan
+    changed), with a reason. Its open invitations are withdrawn and the members told.
+    A package with its member is the member's agreed work: it is not cancelled here.
+    Records `package.cancelled` (and `invitation.cancelled` for each open invitation)."""
+    require_lead(actor, package.project)
+    reason = (reason or "").strip()
+    if not reason:
+        raise BrokerageError(_("Say why the package is cancelled."), field="reason")
+    with transaction.atomic():
+        package = lock_one(WorkPackage, package.pk)
+        if package.status != PackageStatus.OPEN:
+            raise InvalidTransition(
+                _("Only a package no member has taken yet can be cancelled."), field="status"
+            )
+        package.status, package.cancel_reason = PackageStatus.CANCELLED, reason
+        package.save(update_fields=["status", "cancel_reason"])
+        network_id = package.project.network_id
+        now = timezone.now()
+        for invitation in package.invitations.select_for_update().filter(
+            status=InvitationStatus.INVITED
+        ):
+            invitation.status = InvitationStatus.CANCELLED
+            invitation.responded_at, invitation.responded_by = now, actor
+            invitation.reason = reason
+            invitation.save(update_fields=["status", "responded_at", "responded_by", "reason"])
+            events.record(
+                kind="invitation.cancelled",
+                subject=invitation,
+                actor=actor,
+                network_id=network_id,
+                company_id=invitation.company_id,
+            )
+        events.record(kind="package.cancelled", subject=package, actor=actor, network_id=network_id)
+    return package
+
+
 def invitations_expire_due(*, now: datetime.datetime | None = None) -> int:
     """Invitations not answered in time expire (scheduled job); the lead is told so it can
     invite the next member. Returns how many expired."""

@@ -339,13 +339,13 @@ def project_board(project: Project) -> list[dict]:
     for package in project.packages.select_related("process", "material", "member"):
         done = passed.get(package.pk, 0) or 0
         waiting = pending.get(package.pk, 0) or 0
-        finished = package.status == "accepted"
+        finished = package.status in ("accepted", "cancelled")
         rows.append(
             {
                 "package": package,
                 "passed": done,
                 "awaiting_inspection": waiting,
-                "owed": max(package.quantity - done - waiting, 0),
+                "owed": 0 if finished else max(package.quantity - done - waiting, 0),
                 "late": not finished and package.member_id is not None and package.due_date < today,
                 "due_soon": not finished
                 and package.member_id is not None

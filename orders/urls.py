@@ -71,6 +71,7 @@ urlpatterns = [
     path("projects/<int:pk>/shipments/", project_views.shipment_send, name="shipment_send"),
     path("projects/<int:pk>/delivery/", project_views.project_delivery, name="project_delivery"),
     path("packages/<int:pk>/invite/", project_views.package_invite, name="package_invite"),
+    path("packages/<int:pk>/cancel/", project_views.package_cancel, name="package_cancel"),
     path(
         "invitations/<int:pk>/withdraw/",
         project_views.invitation_withdraw,

@@ -277,6 +277,18 @@ class PackageViewSet(
         package = projects.package_self_perform(actor=request.user, package=self.get_object())
         return Response(self.get_serializer(package).data)
 
+    @extend_schema(request=WithdrawSerializer, responses=PackageSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Lead: cancel a package no member has taken yet, with a reason; its open
+        invitations are withdrawn and the members told."""
+        ser = WithdrawSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        package = projects.package_cancel(
+            actor=request.user, package=self.get_object(), **ser.validated_data
+        )
+        return Response(self.get_serializer(package).data)
+
     @extend_schema(request=None, responses=PackageSerializer)
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):

@@ -29,6 +29,7 @@ PACKAGE_BADGES = {
     P.INSPECTED: "",
     P.RETURNED: "warn",
     P.ACCEPTED: "ok",
+    P.CANCELLED: "muted",
 }
 PROJECT_BADGES = {
     ProjectStatus.FORMING: "attention",

@@ -23,6 +23,7 @@ from .. import execution, projects, selectors
 from ..models import AwardStatus, Claim, InquiryStatus, InvitationStatus, Project, ProjectStatus
 from ..models import PackageStatus as P
 from ..project_forms import (
+    CancelPackageForm,
     InviteForm,
     LateChargeForm,
     PackageForm,
@@ -201,6 +202,8 @@ def _next_step_for_lead(row: dict, agreements: list) -> tuple[str, str]:
         return _("With the member for rework"), anchor
     if status == P.ACCEPTED:
         return _("Done"), anchor
+    if status == P.CANCELLED:
+        return _("Cancelled"), anchor
     return _("Being worked on"), anchor
 
 
@@ -281,11 +284,14 @@ def _render_board(request, project: Project, *, bound: dict | None = None):
         if not is_lead:
             continue
         if package.status == P.OPEN:
+            row["cancel_form"] = bound.get(f"cancel-{pk}") or CancelPackageForm(
+                prefix=f"cancel-{pk}"
+            )
             row["suggestions"] = selectors.package_suggestions(package)
             row["invite_form"] = bound.get(f"invite-{pk}") or InviteForm(
                 prefix=f"invite-{pk}", companies=companies
             )
-        if package.status != P.ACCEPTED:
+        if package.status not in (P.ACCEPTED, P.CANCELLED):
             row["standard_form"] = bound.get(f"standard-{pk}") or StandardForm(
                 prefix=f"standard-{pk}"
             )
@@ -413,6 +419,23 @@ def package_invite(request, pk: int):
         invited,
         f"package-{pk}",
         warnings=lambda sent: sent[1],  # the member states no (or too little) capacity
+    )
+
+
+@login_required
+@require_POST
+def package_cancel(request, pk: int):
+    package = _visible_package(request, pk)
+    _require_lead(request, package.project)
+    return _board_action(
+        request,
+        package.project,
+        CancelPackageForm(request.POST, prefix=f"cancel-{pk}"),
+        lambda data: projects.package_cancel(
+            actor=request.user, package=package, reason=data["reason"]
+        ),
+        _("The package is cancelled; invited members are told why."),
+        f"package-{pk}",
     )
 
 
