@@ -33,14 +33,23 @@ from .selectors import paid_yen
 
 # Rows per INSERT statement (SQLite takes at most 32,766 parameters per statement).
 INSERT_BATCH = 1000
-# What a close writes, row by row, in these column orders (model field names).
-DOCUMENT_COLUMNS = (
+# What a close writes, row by row, in these column orders (model field names). A document's
+# row is the batch's part (known once numbered, in the transaction), then the spec's
+# (computed by `prepare`, possibly in another thread).
+DOCUMENT_BATCH = (
     "network",
     "run",
-    "kind",
     "number",
-    "source_key",
     "status",
+    "issue_date",
+    "team_pay_due",
+    "replaces",
+    "cancel_reason",
+    "created_at",
+)
+DOCUMENT_SPEC = (
+    "kind",
+    "source_key",
     "issuer_company",
     "issuer_name",
     "issuer_registration_number",
@@ -51,18 +60,14 @@ DOCUMENT_COLUMNS = (
     "project",
     "membership",
     "transaction_date",
-    "issue_date",
     "due_date",
-    "team_pay_due",
     "rounding",
     "subtotal_yen",
     "tax_yen",
     "total_yen",
     "content_digest",
-    "replaces",
-    "cancel_reason",
-    "created_at",
 )
+DOCUMENT_COLUMNS = DOCUMENT_BATCH + DOCUMENT_SPEC
 LINE_COLUMNS = (
     "document",
     "position",
@@ -77,21 +82,19 @@ LINE_COLUMNS = (
     "charge",
 )
 TAX_LINE_COLUMNS = ("document", "rate", "taxable_yen", "tax_yen")
-# NULL in a COPY: a string equal to it would be read as NULL, which every text column this
-# writes refuses (NOT NULL), so it could fail but never pass silently.
-NULL = "\\N"
 
 
 def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """Multi-row INSERTs of plain values. A month's close writes some 200,000 rows; building
     a model instance for each costs several times the SQL (bulk_create measured at ~0.3 ms a
     row here). The database still checks every constraint. Values must be in the database's
-    form already (dates through connection.ops)."""
+    form already (dates as ISO strings or through connection.ops)."""
     if not rows:
         return
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
+    fields = [model._meta.get_field(c) for c in columns]
+    names = ", ".join(quote(f.column) for f in fields)
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     sql = f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608 - names from the model
     with connection.cursor() as cursor:
@@ -101,13 +104,21 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
             return
         if connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy_expert"):
             # COPY (psycopg2): PostgreSQL's bulk load, ~4× faster than INSERT … VALUES here.
-            # It bypasses Django's cursor wrapper, so query logs do not show it.
+            # It bypasses Django's cursor wrapper, so query logs do not show it. The csv
+            # module writes None and "" alike (an empty field), which COPY reads as NULL;
+            # FORCE_NOT_NULL reads it as "" in the NOT NULL text columns, so no value needs
+            # converting in Python (a None there would be a bug upstream, stored as "").
+            texts = ", ".join(
+                quote(f.column)
+                for f in fields
+                if not f.null and f.get_internal_type() in ("CharField", "TextField")
+            )
+            force = f", FORCE_NOT_NULL ({texts})" if texts else ""
             buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerows([NULL if v is None else v for v in row] for row in rows)
+            csv.writer(buffer, lineterminator="\n").writerows(rows)
             buffer.seek(0)
             cursor.cursor.copy_expert(
-                f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')", buffer
+                f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv{force})", buffer
             )
             return
         for start in range(0, len(rows), INSERT_BATCH):
@@ -116,16 +127,63 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
             cursor.execute(sql + values, [value for row in chunk for value in row])
 
 
-def _new_ids(run: SettlementRun, after: int, numbers: list[str]) -> dict[str, int]:
-    """The ids of the documents just inserted, by number: those of the run above the largest
-    id before the insert (the run is locked, so no one else adds to it meanwhile). A range
-    of primary keys rather than an IN list of thousands of numbers."""
-    ids = dict(Document.objects.filter(pk__gt=after, run_id=run.pk).values_list("number", "pk"))
+def copy_supported() -> bool:
+    """Whether `_insert` uses COPY (PostgreSQL through psycopg2)."""
+    if connection.vendor != "postgresql":
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return not is_psycopg3
+
+
+def _csv_value(value) -> str:
+    # COPY's CSV: an unquoted empty field is NULL, a quoted one an empty string.
+    if value is None:
+        return ""
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    return str(value)
+
+
+def _csv_row(values) -> str:
+    return ",".join(map(_csv_value, values))
+
+
+def _copy_text(model, columns: tuple[str, ...], text: str) -> None:
+    """COPY rows already in CSV (see `DocumentSpec.render`)."""
+    if not text:
+        return
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
+    table = quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)", io.StringIO(text)
+        )
+
+
+def _new_ids(run: SettlementRun, after: int, numbers: list[str]) -> list[int]:
+    """The ids of the documents just inserted, in the order of `numbers`: those of the run
+    above the largest id before the insert (the run is locked, so no one else adds to it
+    meanwhile). A range of primary keys rather than an IN list of thousands of numbers;
+    in id order they are in insertion order, which the numbers confirm."""
+    rows = list(
+        Document.objects.filter(pk__gt=after, run_id=run.pk)
+        .order_by("pk")
+        .values_list("number", "pk")
+    )
+    if [number for number, _pk in rows] == numbers:
+        return [pk for _number, pk in rows]
+    ids = dict(rows)  # not in insertion order (never seen): match by number
     missing = [n for n in numbers if n not in ids]
-    for start in range(0, len(missing), INSERT_BATCH):  # never expected; kept for safety
+    for start in range(0, len(missing), INSERT_BATCH):
         chunk = missing[start : start + INSERT_BATCH]
         ids.update(Document.objects.filter(number__in=chunk).values_list("number", "pk"))
-    return ids
+    return [ids[n] for n in numbers]
 
 
 @dataclass(slots=True)
@@ -155,13 +213,55 @@ class DocumentSpec:
     membership_id: int | None = None
     totals: tax.InvoiceTotals | None = field(default=None, init=False)
     digest: str = field(default="", init=False)
+    # Set by prepare(): the DOCUMENT_SPEC values, and the lines' and tax lines' values
+    # without the document's id (LINE_COLUMNS[1:], TAX_LINE_COLUMNS[1:]).
+    row: tuple = field(default=(), init=False)
+    line_rows: list[tuple] = field(default_factory=list, init=False)
+    tax_rows: list[tuple] = field(default_factory=list, init=False)
+    # Set by render(): the same as CSV.
+    text: str = field(default="", init=False)
+    line_texts: list[str] = field(default_factory=list, init=False)
+    tax_texts: list[str] = field(default_factory=list, init=False)
 
     def prepare(self) -> "DocumentSpec":
+        """Totals, digest and the rows to write. No database access: the monthly close
+        prepares the next chunk in another thread while this one is written."""
         try:
-            self.totals = tax.compute_invoice_totals([s.line for s in self.lines], self.rounding)
+            totals = tax.compute_invoice_totals([s.line for s in self.lines], self.rounding)
         except tax.MoneyRuleError as exc:
             raise BrokerageError(f"{self.source_key}: {exc}", field=exc.field) from exc
+        self.totals = totals
         issuer, recipient, buyer = self.issuer_company, self.recipient_company, self.recipient_buyer
+        digested = []
+        line_rows = []
+        for position, s in enumerate(self.lines, start=1):
+            line = s.line
+            values = (
+                line.description,
+                line.quantity,
+                line.unit_price_yen,
+                line.tax_rate,
+                line.is_deduction,
+                s.project_id,
+                s.package_id,
+                s.charge_id,
+            )
+            digested.append(values)
+            line_rows.append(
+                (
+                    position,
+                    line.description[:300],
+                    line.quantity,
+                    line.unit_price_yen,
+                    line.tax_rate,
+                    line.is_deduction,
+                    line.quantity * line.unit_price_yen,
+                    s.project_id,
+                    s.package_id,
+                    s.charge_id,
+                )
+            )
+        rounding = str(self.rounding)
         content = (
             self.kind,
             issuer.id if issuer else None,
@@ -170,27 +270,49 @@ class DocumentSpec:
             self.project_id,
             self.membership_id,
             self.due_date.toordinal(),
-            str(self.rounding),
-            tuple(
-                (
-                    s.line.description,
-                    s.line.quantity,
-                    s.line.unit_price_yen,
-                    s.line.tax_rate,
-                    s.line.is_deduction,
-                    s.project_id,
-                    s.package_id,
-                    s.charge_id,
-                )
-                for s in self.lines
-            ),
-            self.totals.subtotal_yen,
-            self.totals.tax_yen,
-            self.totals.total_yen,
+            rounding,
+            tuple(digested),
+            totals.subtotal_yen,
+            totals.tax_yen,
+            totals.total_yen,
         )
         # repr of ints, strings, bools and None is stable, and cheaper than JSON.
         self.digest = hashlib.sha256(repr(content).encode()).hexdigest()
+        # The network itself issues commissions and fees.
+        registration = (issuer or self.network).invoice_registration_number
+        taxable = any(r.rate > 0 for r in totals.by_rate)
+        recipient_name = str(buyer) if buyer is not None else recipient.legal_name
+        self.row = (
+            self.kind,
+            self.source_key,
+            issuer.pk if issuer else None,
+            issuer.legal_name if issuer else self.network.name,
+            registration,
+            taxable and not registration,
+            recipient.pk if recipient else None,
+            buyer.pk if buyer else None,
+            recipient_name[:200],
+            self.project_id,
+            self.membership_id,
+            self.transaction_date.isoformat(),
+            self.due_date.isoformat(),
+            str(totals.rounding),
+            totals.subtotal_yen,
+            totals.tax_yen,
+            totals.total_yen,
+            self.digest,
+        )
+        self.line_rows = line_rows
+        self.tax_rows = [(r.rate, r.taxable_yen, r.tax_yen) for r in totals.by_rate]
         return self
+
+    def render(self) -> None:
+        """The rows as CSV for COPY, but for the document's id and the batch's columns:
+        the monthly close renders them while planning, in its planning thread, so the
+        thread that writes only joins strings."""
+        self.text = _csv_row(self.row)
+        self.line_texts = [_csv_row(r) for r in self.line_rows]
+        self.tax_texts = [_csv_row(r) for r in self.tax_rows]
 
 
 def take_numbers(network: Network, kind: str, year: int, count: int) -> list[str]:
@@ -244,6 +366,13 @@ class IssueBatch:
             self.stale += [d for key, d in existing.items() if key not in wanted]
         return planned
 
+    def retain(self, project_ids_after: int) -> int:
+        """Forget what was planned for projects up to `project_ids_after` (a concurrent
+        worker settled them meanwhile); returns how many documents remain planned."""
+        self.new = [(s, old) for s, old in self.new if s.project_id > project_ids_after]
+        self.stale = [d for d in self.stale if d.project_id > project_ids_after]
+        return len(self.new)
+
     def flush(self) -> int:
         """Write what was planned; call inside the transaction. Returns how many documents
         were issued."""
@@ -254,44 +383,21 @@ class IssueBatch:
         if not new:
             return 0
         today = timezone.localdate()
-        self.now = connection.ops.adapt_datetimefield_value(timezone.now())
-        numbers: dict[str, list[str]] = {}
-        for kind in dict.fromkeys(spec.kind for spec, _old in new):
-            count = sum(1 for spec, _old in new if spec.kind == kind)
-            numbers[kind] = take_numbers(run.network, kind, today.year, count)[::-1]
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        counts: dict[str, int] = {}
+        for spec, _old in new:
+            counts[spec.kind] = counts.get(spec.kind, 0) + 1
+        numbers = {
+            kind: iter(take_numbers(run.network, kind, today.year, count))
+            for kind, count in counts.items()
+        }
         issued_on = connection.ops.adapt_datefield_value(today)
-        rows = [
-            self._document_row(spec, old, numbers[spec.kind].pop(), issued_on) for spec, old in new
-        ]
-        after = Document.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        _insert(Document, DOCUMENT_COLUMNS, rows)
-        ids = _new_ids(run, after, [row[3] for row in rows])
-        lines, tax_lines = [], []
-        for row, (spec, _old) in zip(rows, new, strict=True):
-            document_id = ids[row[3]]
-            for position, s in enumerate(spec.lines, start=1):
-                line = s.line
-                lines.append(
-                    (
-                        document_id,
-                        position,
-                        line.description[:300],
-                        line.quantity,
-                        line.unit_price_yen,
-                        line.tax_rate,
-                        line.is_deduction,
-                        line.amount_yen,
-                        s.project_id,
-                        s.package_id,
-                        s.charge_id,
-                    )
-                )
-            tax_lines += [
-                (document_id, r.rate, r.taxable_yen, r.tax_yen) for r in spec.totals.by_rate
-            ]
-        _insert(DocumentLine, LINE_COLUMNS, lines)
-        _insert(DocumentTaxLine, TAX_LINE_COLUMNS, tax_lines)
-        replacements = [ids[row[3]] for row, (_spec, old) in zip(rows, new, strict=True) if old]
+        network_id, run_id = run.network_id, run.pk
+        if copy_supported() and all(spec.text for spec, _old in new):
+            ids = self._copy(new, numbers, network_id, run_id, issued_on, now)
+        else:
+            ids = self._insert(new, numbers, network_id, run_id, issued_on, now)
+        replacements = [pk for pk, (_spec, old) in zip(ids, new, strict=True) if old]
         for document in Document.objects.filter(pk__in=replacements).select_related("replaces"):
             # Payments made on the document it replaces count towards this one.
             if document.total_yen - paid_yen(document) <= 0:
@@ -305,49 +411,60 @@ class IssueBatch:
                 number=document.number,
                 replaces=document.replaces.number,
             )
-        return len(rows)
+        return len(new)
 
-    def _document_row(self, spec: DocumentSpec, old, number: str, today) -> tuple:
-        """The values of DOCUMENT_COLUMNS, in that order."""
-        totals = spec.totals
-        issuer = spec.issuer_company
-        # The network itself issues commissions and fees.
-        registration = (issuer or spec.network).invoice_registration_number
-        taxable = any(r.rate > 0 for r in totals.by_rate)
-        if spec.recipient_buyer is not None:
-            recipient_name = str(spec.recipient_buyer)
-        else:
-            recipient_name = spec.recipient_company.legal_name
-        date = connection.ops.adapt_datefield_value
-        return (
-            spec.network.pk,
-            self.run.pk,
-            spec.kind,
-            number,
-            spec.source_key,
-            DocumentStatus.ISSUED.value,
-            issuer.pk if issuer else None,
-            issuer.legal_name if issuer else spec.network.name,
-            registration,
-            taxable and not registration,
-            spec.recipient_company.pk if spec.recipient_company else None,
-            spec.recipient_buyer.pk if spec.recipient_buyer else None,
-            recipient_name[:200],
-            spec.project_id,
-            spec.membership_id,
-            date(spec.transaction_date),
-            today,
-            date(spec.due_date),
-            date(old.team_pay_due) if old is not None else None,
-            str(totals.rounding),
-            totals.subtotal_yen,
-            totals.tax_yen,
-            totals.total_yen,
-            spec.digest,
-            old.pk if old is not None else None,
-            "",
-            self.now,
-        )
+    def render(self) -> None:
+        """Render the planned documents for COPY (see `DocumentSpec.render`); pure Python."""
+        for spec, _old in self.new:
+            spec.render()
+
+    def _insert(self, new, numbers, network_id, run_id, issued_on, now) -> list[int]:
+        rows = []
+        for spec, old in new:
+            number = next(numbers[spec.kind])
+            if old is None:
+                team_pay_due = replaces = None
+            else:
+                team_pay_due = old.team_pay_due.isoformat() if old.team_pay_due else None
+                replaces = old.pk
+            head = (network_id, run_id, number, DocumentStatus.ISSUED.value, issued_on)
+            rows.append((*head, team_pay_due, replaces, "", now, *spec.row))
+        after = Document.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        _insert(Document, DOCUMENT_COLUMNS, rows)
+        ids = _new_ids(self.run, after, [row[2] for row in rows])
+        lines, tax_lines = [], []
+        for document_id, (spec, _old) in zip(ids, new, strict=True):
+            lines += [(document_id, *r) for r in spec.line_rows]
+            tax_lines += [(document_id, *r) for r in spec.tax_rows]
+        _insert(DocumentLine, LINE_COLUMNS, lines)
+        _insert(DocumentTaxLine, TAX_LINE_COLUMNS, tax_lines)
+        return ids
+
+    def _copy(self, new, numbers, network_id, run_id, issued_on, now) -> list[int]:
+        """As `_insert`, from the rendered CSV: the batch's values are numbers, dates and
+        the issued status, none of which needs quoting."""
+        head = f"{network_id},{run_id},"
+        middle = f",{DocumentStatus.ISSUED.value},{issued_on},"
+        fresh = f',,"",{now},'
+        rows, numbered = [], []
+        for spec, old in new:
+            number = next(numbers[spec.kind])
+            numbered.append(number)
+            if old is None:
+                rows.append(f"{head}{number}{middle}{fresh}{spec.text}\n")
+            else:
+                team_pay_due = old.team_pay_due.isoformat() if old.team_pay_due else ""
+                rows.append(f'{head}{number}{middle}{team_pay_due},{old.pk},"",{now},{spec.text}\n')
+        after = Document.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        _copy_text(Document, DOCUMENT_COLUMNS, "".join(rows))
+        ids = _new_ids(self.run, after, numbered)
+        lines, tax_lines = [], []
+        for document_id, (spec, _old) in zip(ids, new, strict=True):
+            lines += [f"{document_id},{t}\n" for t in spec.line_texts]
+            tax_lines += [f"{document_id},{t}\n" for t in spec.tax_texts]
+        _copy_text(DocumentLine, LINE_COLUMNS, "".join(lines))
+        _copy_text(DocumentTaxLine, TAX_LINE_COLUMNS, "".join(tax_lines))
+        return ids
 
     def _cancel(self) -> None:
         """Cancel the stale documents: only status and the cancel fields change."""
