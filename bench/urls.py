@@ -20,29 +20,36 @@ SELECT i.id, i.reference, i.network_id, i.status, i.title, i.description, m.code
        i.finish_kind, i.finish_grit, i.finish_ra_input, i.required_ra_um, i.quantity,
        i.lot_pattern, i.length_mm, i.width_mm, i.height_mm, i.weight_kg,
        i.desired_delivery_date, i.delivery_prefecture, i.delivery_city, i.budget_yen,
-       i.nda_required, b.name, i.submitted_at, i.published_at, i.application_deadline,
-       i.award_mode, i.applications_opened_at, i.outcome_reason, i.closed_at,
-       a.company_id, a.status
+       i.nda_required, COALESCE(NULLIF(b.organisation, ''), b.name), i.submitted_at,
+       i.published_at, i.application_deadline, i.award_mode, i.applications_opened_at,
+       i.outcome_reason, i.closed_at, a.company_id, c.legal_name, a.status
   FROM orders_inquiry i
   JOIN members_material m ON m.id = i.material_id
   JOIN members_buyer b ON b.id = i.buyer_id
   LEFT JOIN orders_award a ON a.inquiry_id = i.id
+  LEFT JOIN members_company c ON c.id = a.company_id
  WHERE i.network_id = %s
  ORDER BY i.submitted_at DESC, i.id DESC
  LIMIT %s
 """
+# The list's columns (InquiryListSerializer), the award's flat.
 COLUMNS = [
     "id", "reference", "network", "status", "title", "description", "material", "processes",
     "finish_kind", "finish_grit", "finish_ra_input", "required_ra_um", "quantity",
     "lot_pattern", "length_mm", "width_mm", "height_mm", "weight_kg", "desired_delivery_date",
     "delivery_prefecture", "delivery_city", "budget_yen", "nda_required", "buyer_name",
     "submitted_at", "published_at", "application_deadline", "award_mode",
-    "applications_opened_at", "outcome_reason", "closed_at", "award_company", "award_status",
+    "applications_opened_at", "outcome_reason", "closed_at", "award_company",
+    "award_company_name", "award_status",
 ]  # fmt: skip
 
 
 def raw_inquiries(request):
-    agg = "string_agg(p.code, ',')" if connection.vendor == "postgresql" else "group_concat(p.code)"
+    agg = (
+        "string_agg(p.code, ',' ORDER BY p.sort_order, p.code)"  # the processes' order
+        if connection.vendor == "postgresql"
+        else "group_concat(p.code)"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             RAW_SQL.format(agg=agg),

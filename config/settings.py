@@ -211,8 +211,11 @@ CELERY_BEAT_SCHEDULE = {
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username/IP before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "members.backends.ModelBackend",
 ]
+# Sessions read from the cache (Redis in production, memory when embedded), written through
+# to the database: a signed-in request then costs no session query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Login throttling: 5 failures for one username from one address lock it for 30 minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.5  # hours

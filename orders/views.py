@@ -1145,7 +1145,7 @@ def guest_inquiry_confirm(request, token: str):
         )
     if not user.has_usable_password():
         # The link proved the address; an account without a password is signed in once here.
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="members.backends.ModelBackend")
     messages.success(
         request,
         _("Your inquiry %(ref)s was sent. The secretariat will get back to you.")

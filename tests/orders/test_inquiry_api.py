@@ -269,3 +269,110 @@ def test_inquiry_list_query_count_does_not_grow(
     with django_assert_max_num_queries(10):
         response = api.as_(secretariat_user).get(URL)
     assert response.json()["count"] == count
+
+
+def _list_and_details(client):
+    """The viewer's list rows, each with the detail of the same inquiry."""
+    rows = client.get(URL).json()["results"]
+    return [(row, client.get(f"{URL}{row['id']}/").json()) for row in rows]
+
+
+def _assert_list_agrees_with_detail(client):
+    pairs = _list_and_details(client)
+    for row, detail in pairs:
+        # The list is a summary of the detail: no field of its own but the award's status.
+        assert set(row) <= set(detail)
+        for field in set(row) - {"award"}:
+            assert row[field] == detail[field], field
+        # The award: shown in both or neither, and the same where both show a value.
+        assert (row["award"] is None) == (detail["award"] is None)
+        if row["award"] is not None:
+            shared = set(row["award"]) & set(detail["award"])
+            assert {"company", "company_name"} <= shared
+            assert {k: row["award"][k] for k in shared} == {k: detail["award"][k] for k in shared}
+            # Prices and the scoring stay in the detail, for whom the detail shows them.
+            assert not {"price_yen", "lead_time_days", "score_breakdown"} & set(row["award"])
+    return {row["id"]: row for row, _ in pairs}
+
+
+def test_list_and_detail_agree_on_fields_and_visibility(
+    api, network, open_inquiry, make_lead, secretariat_user, buyer_user, inquiry_data
+):
+    winner, loser = make_lead(), make_lead()
+    unpublished = services.inquiry_submit(actor=buyer_user, network=network, data=inquiry_data())
+    for user, price in ((winner, 100_000), (loser, 150_000)):
+        services.application_place(
+            actor=user, inquiry=open_inquiry, price_yen=price, lead_time_days=10
+        )
+    clients = {
+        "secretariat": api.as_(secretariat_user),
+        "buyer": api.as_(buyer_user),
+        "winner": api.as_(winner),
+        "loser": api.as_(loser),
+    }
+    # Sealed: no viewer's list holds another's price (nor any price: they are detail only).
+    for client in clients.values():
+        text = client.get(URL).content.decode()
+        assert "100000" not in text
+        assert "150000" not in text
+
+    # Proposed: only the staff see the award; leads see neither the buyer nor the unpublished.
+    pass_deadline(open_inquiry)
+    services.inquiries_close_due()
+    seen = {role: _assert_list_agrees_with_detail(c) for role, c in clients.items()}
+    assert set(seen["secretariat"]) == set(seen["buyer"]) == {open_inquiry.id, unpublished.id}
+    assert set(seen["winner"]) == set(seen["loser"]) == {open_inquiry.id}
+    assert seen["secretariat"][open_inquiry.id]["award"] == {
+        "company": winner.company.id,
+        "company_name": winner.company.legal_name,
+        "status": "proposed",
+    }
+    for role in ("buyer", "winner", "loser"):
+        assert seen[role][open_inquiry.id]["award"] is None, role
+    for role in ("winner", "loser"):
+        assert seen[role][open_inquiry.id]["buyer_name"] is None, role
+    assert seen["buyer"][open_inquiry.id]["buyer_name"] == str(buyer_user.buyer)
+
+    # Confirmed: everyone who sees the inquiry sees who won; the winner learns the buyer.
+    services.award_confirm(actor=secretariat_user, inquiry=open_inquiry)
+    seen = {role: _assert_list_agrees_with_detail(c) for role, c in clients.items()}
+    for role in clients:
+        award = seen[role][open_inquiry.id]["award"]
+        assert (award["company"], award["status"]) == (winner.company.id, "confirmed"), role
+    assert seen["winner"][open_inquiry.id]["buyer_name"] == str(buyer_user.buyer)
+    assert seen["loser"][open_inquiry.id]["buyer_name"] is None
+
+
+def test_list_shows_codes_and_no_detail_only_fields(api, network, secretariat_user, submitted):
+    row = api.as_(secretariat_user).get(URL).json()["results"][0]
+    assert row["material"] == "stainless"
+    assert row["processes"] == ["buff"]
+    assert "attachments" not in row
+    assert "stages" not in row
+    client = api.as_(secretariat_user)
+    for params in ({"process": "buff"}, {"search": submitted.reference}, {"ordering": "-id"}):
+        assert [r["id"] for r in client.get(URL, params).json()["results"]] == [submitted.id]
+    assert client.get(URL, {"process": "pressing"}).json()["count"] == 0
+
+
+def test_large_counts_are_kept_briefly_small_ones_exact(
+    api, network, buyer_user, secretariat_user, inquiry_data, monkeypatch
+):
+    from orders import selectors
+
+    client = api.as_(secretariat_user)
+    services.inquiry_submit(actor=buyer_user, network=network, data=inquiry_data())
+    monkeypatch.setattr(selectors.InquiryRows, "COUNT_FROM", 2)
+    try:
+        assert client.get(URL).json()["count"] == 1
+        services.inquiry_submit(actor=buyer_user, network=network, data=inquiry_data())
+        assert client.get(URL).json()["count"] == 2  # below the threshold: counted each time
+        services.inquiry_submit(actor=buyer_user, network=network, data=inquiry_data())
+        body = client.get(URL).json()
+        assert body["count"] == 2  # remembered; the rows are current, the last page whole
+        assert len(body["results"]) == 3
+        assert len(client.get(URL, {"page_size": 2, "page": 1}).json()["results"]) == 2
+        # Another filter is another count.
+        assert client.get(URL, {"status": "submitted"}).json()["count"] == 3
+    finally:
+        selectors._large_counts.clear()
