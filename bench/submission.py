@@ -4,7 +4,9 @@
 through gunicorn (2 sync workers, DEBUG=False, Redis as broker, a file e-mail backend), 400
 submissions in all (BENCH_SUBMISSIONS). No Celery worker runs: notifications must be queued,
 not sent inline — e-mails written during the load must be 0, DomainEvents = submissions, and
-the dispatch tasks are waiting in Redis. Target: p95 ≤ 150 ms.
+the dispatch tasks are waiting in Redis. Target: p95 ≤ 150 ms. Baseline, same server and
+load: a bare view saving the same inquiry with raw SQL (bench/urls.py); the ratio compares
+the back-to-back throughputs.
 
 Two phases. "buyers" (the target): each buyer, like a person, reads the answer before the
 next submission — a think time drawn uniformly from 0.5–1.5 s (seeded) — so 20 buyers offer
@@ -96,8 +98,9 @@ def run() -> dict:
     per_buyer = total // BUYERS
     mail_dir = Path(tempfile.mkdtemp(prefix="bench-mail-"))
     sessions = [session_cookie(u) for u in buyers]
+    raw_paths = [f"/bench/raw-submit/?buyer={u.buyer.pk}&user={u.pk}" for u in buyers]
 
-    def phase(port, think: bool) -> dict:
+    def phase(port, think: bool, raw: bool = False) -> dict:
         latencies: list[float] = []
         failures: list[str] = []
         lock = threading.Lock()
@@ -113,7 +116,8 @@ def run() -> dict:
             start_gate.wait()
             for _ in range(per_buyer):
                 t0 = time.perf_counter()
-                status, content = post(port, "/api/v1/inquiries/", body, headers)
+                path = raw_paths[n] if raw else "/api/v1/inquiries/"
+                status, content = post(port, path, body, headers)
                 ms = (time.perf_counter() - t0) * 1000
                 with lock:
                     if status == 201:
@@ -160,12 +164,16 @@ def run() -> dict:
         buyers_phase = phase(port, think=True)
         progress(f"{BUYERS} buyers submitting {per_buyer * BUYERS} more, back to back")
         saturation = phase(port, think=False)
+        progress("baseline: the bare raw-SQL submission, the same two ways")
+        raw_buyers = phase(port, think=True, raw=True)
+        raw_saturation = phase(port, think=False, raw=True)
     submitted = buyers_phase["submissions"] + saturation["submissions"]
     emails_sent = len(list(mail_dir.iterdir()))
     events = DomainEvent.objects.count() - events_before - warm
     queued = redis_client().llen("notifications") - queue_before - warm
     notifications_sent = Notification.objects.filter(email_status="sent").count()
-    saved = Inquiry.objects.filter(network=network).count() - warm
+    raw_saved = Inquiry.objects.filter(network=network, reference__startswith="RAW-").count()
+    saved = Inquiry.objects.filter(network=network).count() - warm - raw_saved
     redis_client().delete("notifications")  # the bench's dispatch tasks: no worker will take them
     p95 = buyers_phase["p95_ms"]
     return report(
@@ -175,6 +183,15 @@ def run() -> dict:
         server="gunicorn, 2 sync workers, DEBUG=False, Redis broker, no Celery worker",
         **buyers_phase,
         saturation=saturation,
+        baseline="bare view: the same inquiry saved with raw SQL, no auth, checks or events",
+        baseline_buyers=raw_buyers,
+        baseline_saturation=raw_saturation,
+        # The server's capacity against the floor's: the back-to-back throughputs.
+        ratio_to_raw=(
+            round(saturation["throughput_per_s"] / raw_saturation["throughput_per_s"], 2)
+            if raw_saturation["throughput_per_s"]
+            else None
+        ),
         inquiries_saved=saved,
         domain_events_written=events,
         dispatch_tasks_queued_in_redis=queued,
@@ -190,6 +207,7 @@ def run() -> dict:
             and p95 <= 150
             and not buyers_phase["failures"]
             and not saturation["failures"]
+            and raw_saved == raw_buyers["submissions"] + raw_saturation["submissions"]
             and emails_sent == 0
             and notifications_sent == 0
             and events == submitted == saved

@@ -1,14 +1,22 @@
-"""The app's URLs plus a bare baseline view for benchmark 2 (only in the bench's gunicorn).
+"""The app's URLs plus bare baseline views for benchmarks 2 and 3 (only in the bench's
+gunicorn).
 
-The bare view returns the secretariat's first page of inquiries from one raw SQL query, with
-no authentication, serializer or pagination count: the floor the real endpoint is compared to.
+`raw-inquiries` returns the secretariat's first page of inquiries from one raw SQL query, with
+no authentication, serializer or pagination count: the floor the real list is compared to.
+`raw-submit` saves the same inquiry as a submission with raw SQL in one transaction (its
+material and processes looked up, the row and its process links inserted), with no
+authentication, validation, reference counter, audit trail or event: the floor of a
+submission.
 """
 
 import json
+import uuid
 
-from django.db import connection
-from django.http import HttpResponse
+from django.db import connection, transaction
+from django.http import HttpResponse, JsonResponse
 from django.urls import path
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 
 from config.urls import handler404, handler500  # noqa: F401
 from config.urls import urlpatterns as app_urlpatterns
@@ -60,4 +68,65 @@ def raw_inquiries(request):
     return HttpResponse(body, content_type="application/json")
 
 
-urlpatterns = [path("bench/raw-inquiries/", raw_inquiries), *app_urlpatterns]
+SUBMIT_COLUMNS = (
+    "network_id, reference, buyer_id, entered_by_id, status, title, description, material_id,"
+    " finish_kind, finish_grit, quantity, lot_pattern, length_mm, width_mm, height_mm,"
+    " weight_kg, desired_delivery_date, delivery_prefecture, delivery_city, nda_required,"
+    " submitted_at, award_mode, outcome_reason, idempotency_key"
+)
+
+
+@csrf_exempt
+def raw_submit(request):
+    data = json.loads(request.body)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM members_material WHERE code = %s", [data["material"]])
+        (material_id,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT id FROM members_process WHERE code IN %s", [tuple(data["processes"])]
+        )
+        process_ids = [row[0] for row in cursor.fetchall()]
+        values = [
+            data["network"],
+            f"RAW-{uuid.uuid4().hex[:24]}",
+            int(request.GET["buyer"]),
+            int(request.GET["user"]),
+            "submitted",
+            data["title"],
+            data["description"],
+            material_id,
+            data["finish_kind"],
+            data["finish_grit"],
+            data["quantity"],
+            "",
+            data["length_mm"],
+            data["width_mm"],
+            data["height_mm"],
+            data["weight_kg"],
+            data["desired_delivery_date"],
+            data["delivery_prefecture"],
+            "",
+            False,
+            timezone.now(),
+            "",
+            "",
+            "",
+        ]
+        placeholders = ", ".join(["%s"] * len(values))
+        cursor.execute(
+            f"INSERT INTO orders_inquiry ({SUBMIT_COLUMNS}) VALUES ({placeholders}) RETURNING id",  # noqa: S608 - constant columns, placeholders
+            values,
+        )
+        (inquiry_id,) = cursor.fetchone()
+        cursor.executemany(
+            "INSERT INTO orders_inquiry_processes (inquiry_id, process_id) VALUES (%s, %s)",
+            [(inquiry_id, p) for p in process_ids],
+        )
+    return JsonResponse({"id": inquiry_id}, status=201)
+
+
+urlpatterns = [
+    path("bench/raw-inquiries/", raw_inquiries),
+    path("bench/raw-submit/", raw_submit),
+    *app_urlpatterns,
+]
