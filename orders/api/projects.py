@@ -149,7 +149,7 @@ class InvitationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WithdrawSerializer(serializers.Serializer):
+class CancelReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
@@ -277,12 +277,12 @@ class PackageViewSet(
         package = projects.package_self_perform(actor=request.user, package=self.get_object())
         return Response(self.get_serializer(package).data)
 
-    @extend_schema(request=WithdrawSerializer, responses=PackageSerializer)
+    @extend_schema(request=CancelReasonSerializer, responses=PackageSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Lead: cancel a package no member has taken yet, with a reason; its open
         invitations are withdrawn and the members told."""
-        ser = WithdrawSerializer(data=request.data)
+        ser = CancelReasonSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         package = projects.package_cancel(
             actor=request.user, package=self.get_object(), **ser.validated_data
@@ -316,11 +316,11 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         )
         return Response(self.get_serializer(invitation).data)
 
-    @extend_schema(request=WithdrawSerializer, responses=InvitationSerializer)
+    @extend_schema(request=CancelReasonSerializer, responses=InvitationSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """Lead: take back an invitation not yet answered, with a reason the member is told."""
-        ser = WithdrawSerializer(data=request.data)
+        ser = CancelReasonSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         invitation = projects.invitation_withdraw(
             actor=request.user, invitation=self.get_object(), **ser.validated_data
