@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Buyer, Company, Membership, Network
 from orders.models import MemberCharge, Project, WorkPackage
@@ -124,7 +125,7 @@ COMPANY_ISSUED = (DocumentKind.INVOICE, DocumentKind.STATEMENT)
 
 class DocumentStatus(models.TextChoices):
     ISSUED = "issued", _("Issued")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("document status", "Cancelled")
 
 
 class Document(models.Model):

@@ -3,6 +3,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Buyer, Company, FinishKind, Material, Network, Process
 from members.prefectures import PREFECTURE_CHOICES
@@ -366,7 +367,7 @@ class InquiryStage(models.Model):
 class ProjectStatus(models.TextChoices):
     FORMING = "forming", _("Forming the team")
     IN_PROGRESS = "in_progress", _("In progress")
-    DELIVERED = "delivered", _("Delivered")
+    DELIVERED = "delivered", pgettext_lazy("project status", "Delivered")
     ACCEPTED = "accepted", _("Accepted by the buyer")
     CANCELLED = "cancelled", _("Cancelled")
 
@@ -496,7 +497,7 @@ class WorkPackage(models.Model):
 
 class InvitationStatus(models.TextChoices):
     INVITED = "invited", _("Invited")
-    ACCEPTED = "accepted", _("Accepted")
+    ACCEPTED = "accepted", pgettext_lazy("invitation status", "Accepted")
     DECLINED = "declined", _("Declined")
     EXPIRED = "expired", _("No answer in time")
     WITHDRAWN = "withdrawn", _("Withdrawn (taken by another member)")
@@ -762,7 +763,7 @@ class Claim(models.Model):
     so the member) responsible; a charge to that member may follow."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("claim status", "Open")
         TRACED = "traced", _("Traced to a package")
         RESOLVED = "resolved", _("Resolved")
 
