@@ -10,7 +10,6 @@ import datetime
 import logging
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import BrokerageError, Conflict, NotAllowed
@@ -18,6 +17,7 @@ from members.models import Network
 from members.permissions import roles_of
 
 from .models import RunKind, RunStatus, SettlementRun
+from .services import month_over
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,7 @@ def run_queue(*, actor, network: Network, kind: str, period: datetime.date) -> S
     if period.day != 1:
         raise BrokerageError(_("Give the first day of the month."), field="period")
     if kind == RunKind.MONTHLY_CLOSE:
-        next_month = (period.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-        if timezone.localdate() < next_month:
+        if not month_over(period):
             raise BrokerageError(_("This month is not over yet."), field="period")
     elif period.month != network.fiscal_year_start_month:
         raise BrokerageError(

@@ -277,6 +277,18 @@ class Document(models.Model):
         return f"{self.number} {self.recipient_name} ¥{self.total_yen:,}"
 
 
+def _source_link(model) -> models.ForeignKey:
+    return models.ForeignKey(
+        model,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+
+
 class DocumentLine(models.Model):
     """A line (明細) of a document, tax excluded. A deduction (a charge to the member) has a
     negative unit price and `is_deduction`; rate 0 means outside consumption tax (不課税)."""
@@ -296,33 +308,9 @@ class DocumentLine(models.Model):
     # references, not ownership. No database constraint or index: a month's close writes
     # 100,000 lines, and checking three more foreign keys each at commit cost a third of it
     # (the document's own project and parties stay enforced). Django still protects them.
-    project = models.ForeignKey(
-        Project,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    package = models.ForeignKey(
-        WorkPackage,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    charge = models.ForeignKey(
-        MemberCharge,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    project = _source_link(Project)
+    package = _source_link(WorkPackage)
+    charge = _source_link(MemberCharge)
 
     class Meta:
         verbose_name = _("document line")

@@ -123,6 +123,11 @@ def _month_range(period: datetime.date) -> tuple[datetime.datetime, datetime.dat
     return start, end
 
 
+def month_over(period: datetime.date) -> bool:
+    """Whether the month starting on `period` has ended in Tokyo, so it may be closed."""
+    return timezone.now() >= _month_range(period)[1]
+
+
 def fiscal_year_of(network: Network, day: datetime.date) -> datetime.date:
     """The first day of the network's fiscal year that contains `day`."""
     start = datetime.date(day.year, network.fiscal_year_start_month, 1)
@@ -598,7 +603,7 @@ def monthly_close(*, network: Network, period: datetime.date, actor=None) -> Set
     _require_secretariat(actor, network.pk)
     if period.day != 1:
         raise BrokerageError(_("A month is closed from its first day."), field="period")
-    if timezone.now() < _month_range(period)[1]:
+    if not month_over(period):
         raise BrokerageError(_("This month is not over yet."), field="period")
     projects = month_projects(network, period)
     run = _run_start(

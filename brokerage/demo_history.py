@@ -209,10 +209,10 @@ def seed_history(*, network: Network, users: dict[str, User]) -> bool:
             tracking_number="4412-3456-7890",
         )
         execution.shipment_accept(actor=buyer, shipment=shipment)
-        last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=15)
-        accepted_at = timezone.make_aware(datetime.datetime.combine(last_month, datetime.time(10)))
-        Project.objects.filter(pk=project.pk).update(accepted_at=accepted_at)
-        billing_services.monthly_close(
-            network=network, period=last_month.replace(day=1), actor=secretariat
+        period = billing_services.previous_month(today)
+        accepted_at = timezone.make_aware(
+            datetime.datetime.combine(period.replace(day=15), datetime.time(10))
         )
+        Project.objects.filter(pk=project.pk).update(accepted_at=accepted_at)
+        billing_services.monthly_close(network=network, period=period, actor=secretariat)
     return True

@@ -418,18 +418,24 @@ def invitation_withdraw(*, actor, invitation: Invitation, reason: str) -> Invita
         invitation = lock_one(Invitation, invitation.pk)
         if invitation.status != InvitationStatus.INVITED:
             raise InvalidTransition(_("This invitation is no longer open."))
-        invitation.status = InvitationStatus.CANCELLED
-        invitation.responded_at, invitation.responded_by = timezone.now(), actor
-        invitation.reason = reason.strip()
-        invitation.save(update_fields=["status", "responded_at", "responded_by", "reason"])
-        events.record(
-            kind="invitation.cancelled",
-            subject=invitation,
-            actor=actor,
-            network_id=package.project.network_id,
-            company_id=invitation.company_id,
-        )
+        _cancel_invitation(invitation, actor, reason.strip(), package.project.network_id)
     return invitation
+
+
+def _cancel_invitation(invitation: Invitation, actor, reason: str, network_id: int) -> None:
+    """Mark an open invitation (locked by the caller) taken back by the lead, and tell the
+    member through `invitation.cancelled`."""
+    invitation.status = InvitationStatus.CANCELLED
+    invitation.responded_at, invitation.responded_by = timezone.now(), actor
+    invitation.reason = reason
+    invitation.save(update_fields=["status", "responded_at", "responded_by", "reason"])
+    events.record(
+        kind="invitation.cancelled",
+        subject=invitation,
+        actor=actor,
+        network_id=network_id,
+        company_id=invitation.company_id,
+    )
 
 
 def package_cancel(*, actor, package: WorkPackage, reason: str) -> WorkPackage:
@@ -450,21 +456,10 @@ def package_cancel(*, actor, package: WorkPackage, reason: str) -> WorkPackage:
         package.status, package.cancel_reason = PackageStatus.CANCELLED, reason
         package.save(update_fields=["status", "cancel_reason"])
         network_id = package.project.network_id
-        now = timezone.now()
         for invitation in package.invitations.select_for_update().filter(
             status=InvitationStatus.INVITED
         ):
-            invitation.status = InvitationStatus.CANCELLED
-            invitation.responded_at, invitation.responded_by = now, actor
-            invitation.reason = reason
-            invitation.save(update_fields=["status", "responded_at", "responded_by", "reason"])
-            events.record(
-                kind="invitation.cancelled",
-                subject=invitation,
-                actor=actor,
-                network_id=network_id,
-                company_id=invitation.company_id,
-            )
+            _cancel_invitation(invitation, actor, reason, network_id)
         events.record(kind="package.cancelled", subject=package, actor=actor, network_id=network_id)
     return package
 
