@@ -134,6 +134,17 @@ class Network(models.Model):
         help_text=_("T + 13 digits (適格請求書発行事業者登録番号)."),
     )
 
+    # Safety (issue 13). The guest inquiry form sends an e-mail to an address a stranger
+    # types: at most this many per hour per visitor's address and per e-mail address.
+    guest_inquiries_per_hour = models.PositiveSmallIntegerField(
+        _("guest inquiries per hour (per address and per e-mail)"), default=5
+    )
+    # Two-factor sign-in (TOTP) for the people who can open sealed prices and move money.
+    two_factor_required_for_staff = models.BooleanField(
+        _("require two-factor sign-in for the secretariat and the steering committee"),
+        default=False,
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
