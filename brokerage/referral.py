@@ -744,10 +744,14 @@ def referral_buyer_agree(*, actor, referral: Referral) -> Referral:
 
 
 def referral_response_token(offer: ReferralOffer) -> str:
-    """The token of an offer's response link: signed, bound to the moment it was offered."""
-    return signing.dumps(
-        {"o": offer.pk, "t": int(offer.offered_at.timestamp())}, salt=RESPONSE_SALT, compress=True
-    )
+    """The token of an offer's response link: signed, bound to the moment it was offered.
+
+    The same offer always gives the same link (the notification, the e-mail and the page
+    agree). A plain `Signer`, not `signing.dumps`: that one's `TimestampSigner` adds the
+    second of signing, which no reader checks (the offer's `expires_at` limits the link),
+    so two renderings a second apart gave two different links."""
+    payload = {"o": offer.pk, "t": int(offer.offered_at.timestamp())}
+    return signing.Signer(salt=RESPONSE_SALT).sign_object(payload, compress=True)
 
 
 def referral_response_url(offer: ReferralOffer) -> str:
@@ -758,7 +762,13 @@ def referral_response_url(offer: ReferralOffer) -> str:
 def referral_offer_from_token(token: str) -> ReferralOffer:
     """The offer a response link names. Raises `signing.BadSignature` for a tampered or
     unknown link."""
-    data = signing.loads(token, salt=RESPONSE_SALT)
+    if token.count(":") == 2:
+        # A link sent before links became stable (`signing.dumps`: value:timestamp:signature).
+        data = signing.loads(token, salt=RESPONSE_SALT)
+    else:
+        data = signing.Signer(salt=RESPONSE_SALT).unsign_object(token)
+    if not isinstance(data, dict):
+        raise signing.BadSignature("unknown offer")
     offer = (
         ReferralOffer.objects.select_related(
             "company",

@@ -233,6 +233,38 @@ def test_a_link_of_another_offer_moment_is_refused(client, sent):
 
     token = signing.dumps({"o": offer.pk, "t": 0}, salt=services.RESPONSE_SALT, compress=True)
     assert client.get(reverse("referral_respond", args=[token])).status_code == 404
+    stable = signing.Signer(salt=services.RESPONSE_SALT).sign_object({"o": offer.pk, "t": 0})
+    assert client.get(reverse("referral_respond", args=[stable])).status_code == 404
+
+
+def test_an_offers_link_is_the_same_whenever_it_is_made(sent):
+    """The link in the notification (made when the event was dispatched) and the one made
+    again later are one link, even across a second boundary: the link carries no signing
+    time. (It did: `signing.dumps` stamps the second of signing, and the partner test that
+    compared the two failed whenever the seconds differed.)"""
+    offer = sent.offers.get(rank=1)
+    moment = offer.offered_at.replace(microsecond=999_000)
+    with time_machine.travel(moment, tick=False):
+        first = services.referral_response_url(offer)
+    with time_machine.travel(moment + datetime.timedelta(milliseconds=2), tick=False):
+        again = services.referral_response_url(offer)
+    with time_machine.travel(moment + datetime.timedelta(days=1), tick=False):
+        next_day = services.referral_response_url(offer)
+    assert first == again == next_day
+    token = first.rsplit("/", 2)[-2]
+    assert services.referral_offer_from_token(token) == offer
+
+
+def test_a_link_sent_before_links_became_stable_still_opens(client, sent):
+    offer = sent.offers.get(rank=1)
+    from django.core import signing
+
+    payload = {"o": offer.pk, "t": int(offer.offered_at.timestamp())}
+    old = signing.dumps(payload, salt=services.RESPONSE_SALT, compress=True)
+    assert services.referral_offer_from_token(old) == offer
+    assert client.get(reverse("referral_respond", args=[old])).status_code == 200
+    forged = signing.dumps(payload, salt="another.salt", compress=True)
+    assert client.get(reverse("referral_respond", args=[forged])).status_code == 404
 
 
 def test_expired_link_says_the_time_has_passed(client, sent):
