@@ -880,3 +880,77 @@ class MemberCharge(models.Model):
 
 # For the OpenAPI enum name (drf-spectacular imports choices by module path).
 ChargeKind = MemberCharge.Kind
+
+
+class GuestInquiryRequest(models.Model):
+    """A guest's inquiry request (ゲストのお問い合わせ): the form of a visitor without an
+    account, kept until the visitor confirms it by the e-mailed link; confirming creates the
+    inquiry (once). The row is also the confirmation e-mail's outbox: `email_status` is
+    pending until the task, or the relay job after a broker outage, has sent it, and is
+    checked under a row lock so the e-mail goes out once. The hourly limit per visitor's
+    address and per e-mail address is counted on these rows."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        CONFIRMED = "confirmed", pgettext_lazy("guest request", "Confirmed")
+
+    class EmailStatus(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    TRANSITIONS = {Status.PENDING: {Status.CONFIRMED}, Status.CONFIRMED: set()}
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField(_("e-mail"))  # lower-cased: the per-address limit counts it
+    ip_address = models.GenericIPAddressField(_("visitor's address"), null=True, blank=True)
+    # The inquiry and buyer fields as the form cleaned them (ids for material and processes).
+    payload = models.JSONField()
+    language = models.CharField(max_length=8, default="ja")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    inquiry = models.OneToOneField(
+        "Inquiry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="guest_request",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    email_status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("guest inquiry request")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="pending", inquiry__isnull=True)
+                | Q(status="confirmed", inquiry__isnull=False),
+                name="guest_request_confirmed_has_inquiry",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["network", "ip_address", "created_at"]),
+            models.Index(fields=["network", "email", "created_at"]),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(email_status="pending"),
+                name="guest_request_pending_email",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} <{self.email}>"
+
+    @property
+    def reference(self) -> str:
+        """G-2026-000123: the year it was sent and its number, quoted in the e-mail."""
+        from django.utils import timezone
+
+        year = timezone.localtime(self.created_at).year if self.created_at else 0
+        return f"G-{year}-{self.pk or 0:06d}"
