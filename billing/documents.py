@@ -4,12 +4,11 @@ documents as CSV. Like the paper it stands for, the content is Japanese (labels 
 English after a slash).
 
 CSV files are UTF-8 with a BOM (Excel and Japanese accounting software read it as UTF-8) and
-CRLF line ends; amounts are plain integers of yen.
+CRLF line ends; amounts are plain integers of yen; a text cell that a spreadsheet would run as
+a formula is written with a leading `'` (`core.csv`).
 """
 
-import csv
 import datetime
-import io
 from collections.abc import Iterable
 
 from django.db.models import Prefetch, Sum
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from core import pdf
+from core.csv import excel_bytes
 
 from .models import Document, DocumentKind, DocumentLine, DocumentStatus, Payment
 from .tax import NON_TAXABLE_RATE, REDUCED_RATE
@@ -38,7 +38,6 @@ STATUS_JA = {DocumentStatus.ISSUED: "発行済", DocumentStatus.CANCELLED: "取�
 ROUNDING_JA = {"down": "切り捨て", "half_up": "四捨五入", "up": "切り上げ"}
 UNREGISTERED = "適格請求書発行事業者の登録番号なし"
 REDUCED_MARK = "※"
-BOM = "\ufeff"
 
 
 # ---------------------------------------------------------------------------------------
@@ -369,10 +368,7 @@ LIST_HEADER = [
 
 
 def _csv_bytes(rows: list[list]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(rows)
-    return (BOM + buffer.getvalue()).encode("utf-8")
+    return excel_bytes(rows)
 
 
 def _rate_csv(rate: int) -> str:

@@ -7,9 +7,6 @@ Who sees what: the secretariat and the steering committee of a network see its r
 the probation rule or lifts a probation; a member company sees its own scorecard only.
 """
 
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,6 +17,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.csv import excel_bytes
 from members.forms import call_service
 from members.models import Membership, MembershipStatus, Network, Probation, ProbationRule
 from members.permissions import roles_of
@@ -162,17 +160,11 @@ def record_dashboard(request, network_id: int):
 
 
 # ---------------------------------------------------------------------------------------
-# CSV (UTF-8 with a byte-order mark: Excel on Japanese Windows then reads it correctly)
+# CSV (core.csv: a byte-order mark for Excel on Japanese Windows, no formula cells)
 
 
 def _csv_response(rows: list[list], filename: str) -> HttpResponse:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(rows)
-    response = HttpResponse(
-        buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8"
-    )
+    response = HttpResponse(excel_bytes(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
