@@ -18,7 +18,6 @@ from rest_framework import authentication, exceptions, mixins, permissions, seri
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.viewsets import GenericViewSet
 from rest_framework_api_key.permissions import KeyParser
 
@@ -30,6 +29,7 @@ from brokerage.models import (
     PartnerApiKey,
     ReferralOffer,
 )
+from core.throttling import AtomicRateThrottle
 from members.models import Buyer, Network
 from orders.api.serializers import (
     AnswerSerializer,
@@ -100,9 +100,10 @@ class HasPartnerScope(permissions.BasePermission):
         return False
 
 
-class PartnerKeyThrottle(SimpleRateThrottle):
-    """Requests per key (`REST_FRAMEWORK.DEFAULT_THROTTLE_RATES.partner`), counted in the
-    shared cache. Over the rate: 429 with Retry-After."""
+class PartnerKeyThrottle(AtomicRateThrottle):
+    """Requests per key (`REST_FRAMEWORK.DEFAULT_THROTTLE_RATES.partner`) in a sliding
+    window, counted atomically in the shared cache (core.throttling): exact under concurrent
+    clients. Over the rate: 429 with Retry-After; Redis unreachable: allowed, logged."""
 
     scope = "partner"
 
