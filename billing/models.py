@@ -51,6 +51,7 @@ class SettlementRun(models.Model):
     | running | completed | every project (membership) settled, commissions issued |
     | running | failed | an error stopped it (kept in `error`); nothing half-settled |
     | failed | running | started again: resumes after the last chunk committed |
+    | running (heartbeat stale) | running | the resume scan queues it again: resumes likewise |
     | completed | reopened | secretariat, with a reason (monthly close) |
     | reopened | running | started again: recomputes every document of the period |
     | completed | running | annual fees started again later in the year: bills new members only |
@@ -58,7 +59,8 @@ class SettlementRun(models.Model):
     A recomputing run keeps an unchanged document, cancels a changed one (reason: the reopen
     reason) and reissues it with `replaces` pointing to it. A run found `running` (its worker
     killed) is simply continued: `cursor` is the last project (or membership) settled,
-    advanced in the same transaction as its documents (a chunk of them at a time).
+    advanced in the same transaction as its documents (a chunk of them at a time), with
+    `heartbeat_at`; the resume scan continues a run whose heartbeat went stale.
     """
 
     TRANSITIONS = RUN_TRANSITIONS
@@ -74,6 +76,10 @@ class SettlementRun(models.Model):
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     cursor = models.PositiveBigIntegerField(default=0)
+    # Proof of life: set when the run starts and with each chunk's commit (a second or two
+    # apart). A running run whose heartbeat is older than SETTLEMENT_RUN_STALE_SECONDS lost
+    # its worker; the resume scan queues it again (null: a run from before the field).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Set while a reopened run recomputes (changed documents are replaced), until completed.
     recomputing = models.BooleanField(default=False)
     error = models.TextField(_("error"), blank=True)

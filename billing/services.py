@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import F, Min, Q, Sum
 from django.db.models.functions import Coalesce
@@ -26,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from core import events
 from core.errors import BrokerageError, InvalidTransition, NotAllowed
+from core.models import StatusChange
 from core.transitions import record_creation, transition
 from members.locks import lock_one
 from members.models import (
@@ -69,6 +72,8 @@ REMIND_DAYS_BEFORE = 3
 NETWORK_TERMS = {"closing_day": 31, "month_offset": 1, "payment_day": 31}
 # The scheduled job, in the status history.
 SYSTEM_ACTOR = "scheduled job"
+# The scan that queues a run whose worker died, in the status history.
+RESUME_SCAN_ACTOR = "resume scan"
 # Daily jobs catch up on a fiscal year's fees this many days after it started (not later:
 # installing the platform mid-year must not bill a year the network already billed on paper).
 ANNUAL_FEES_CATCH_UP_DAYS = 7
@@ -414,7 +419,11 @@ def _run_start(
             network=network,
             kind=kind,
             period=period,
-            defaults={"started_by": actor, "progress_total": total},
+            defaults={
+                "started_by": actor,
+                "progress_total": total,
+                "heartbeat_at": timezone.now(),
+            },
         )
         if created:
             record_creation(run, actor=actor)
@@ -422,13 +431,13 @@ def _run_start(
         run = lock_one(SettlementRun, run.pk)
         if run.status == RunStatus.COMPLETED and kind == RunKind.MONTHLY_CLOSE:
             return run
-        fields = ["progress_total", "error", "finished_at"]
+        fields = ["progress_total", "error", "finished_at", "heartbeat_at"]
         if run.status in (RunStatus.REOPENED, RunStatus.COMPLETED):
             run.cursor, run.progress_done = 0, 0
             run.recomputing = run.status == RunStatus.REOPENED
             fields += ["cursor", "progress_done", "recomputing"]
         run.progress_total = max(total, run.progress_done)
-        run.error, run.finished_at = "", None
+        run.error, run.finished_at, run.heartbeat_at = "", None, timezone.now()
         if not transition(
             run,
             to=RunStatus.RUNNING,
@@ -643,6 +652,7 @@ def monthly_close(*, network: Network, period: datetime.date, actor=None) -> Set
                             cursor=max(chunk[-1].pk, locked.cursor),
                             progress_done=F("progress_done")
                             + sum(1 for p in chunk if p.pk > locked.cursor),
+                            heartbeat_at=timezone.now(),
                         )
             current = _("commissions")
             with phases("commissions"):
@@ -936,6 +946,7 @@ def annual_fees(*, network: Network, fiscal_year_start: datetime.date, actor=Non
                     cursor=max(chunk[-1].pk, locked.cursor),
                     progress_done=F("progress_done")
                     + sum(1 for m in chunk if m.pk > locked.cursor),
+                    heartbeat_at=timezone.now(),
                 )
             cursor = chunk[-1].pk
     except _RunCompleted:
@@ -1138,6 +1149,53 @@ def monthly_close_due(*, today: datetime.date | None = None) -> tuple[datetime.d
     ).values("network_id")
     networks = Network.objects.filter(is_active=True).exclude(pk__in=done).order_by("pk")
     return period, list(networks.values_list("pk", flat=True))
+
+
+def settlement_runs_resume_stale() -> list[SettlementRun]:
+    """The runs whose worker died, claimed for the caller to queue again (every minute).
+
+    A run is stale when it is `running` and its heartbeat (touched with each chunk's commit)
+    is older than settings.SETTLEMENT_RUN_STALE_SECONDS. It is claimed by moving the
+    heartbeat to now with a compare-and-set UPDATE (still running, still stale), under
+    `select_for_update(skip_locked=True)` on PostgreSQL: a run whose row a live worker holds
+    in a chunk's transaction is skipped, a run it touched meanwhile no longer matches, and
+    two scans never claim one run twice. SQLite takes the write lock at BEGIN (IMMEDIATE),
+    which serialises the same steps. A claim is written in the run's status history
+    (running → running, "resume scan"). A claimed run whose task never starts (broker down)
+    goes stale again and is claimed by a later scan. If the worker was merely slow, two
+    workers share the run: chunks take turns under the run's lock and resume after its
+    cursor, so nothing is issued twice (only work is repeated)."""
+    now = timezone.now()
+    stale = Q(
+        heartbeat_at__lt=now - datetime.timedelta(seconds=settings.SETTLEMENT_RUN_STALE_SECONDS)
+    )
+    stale |= Q(heartbeat_at__isnull=True)  # a run started before the heartbeat existed
+    claimed = []
+    with transaction.atomic():
+        candidates = (
+            SettlementRun.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("network")
+            .filter(stale, status=RunStatus.RUNNING)
+            .order_by("pk")
+        )
+        for run in candidates:
+            if not SettlementRun.objects.filter(stale, pk=run.pk, status=RunStatus.RUNNING).update(
+                heartbeat_at=now
+            ):
+                continue
+            last = f"{run.heartbeat_at:%Y-%m-%d %H:%M:%S%z}" if run.heartbeat_at else "-"
+            StatusChange.objects.create(
+                content_type=ContentType.objects.get_for_model(SettlementRun),
+                object_id=run.pk,
+                from_status=RunStatus.RUNNING,
+                to_status=RunStatus.RUNNING,
+                actor_label=RESUME_SCAN_ACTOR,
+                reason=f"worker lost: no heartbeat since {last}; resumed after cursor {run.cursor}",
+            )
+            logger.warning("Settlement run %s (%s) lost its worker; queued again", run.pk, run)
+            run.heartbeat_at = now
+            claimed.append(run)
+    return claimed
 
 
 def annual_fees_due(*, today: datetime.date | None = None) -> list[tuple[int, datetime.date]]:

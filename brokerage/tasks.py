@@ -5,8 +5,10 @@ import logging
 import smtplib
 
 from celery import shared_task
+from kombu.exceptions import OperationalError
 
 from billing import services as billing_services
+from billing.models import RunKind
 from core.errors import BrokerageError
 from members.models import Network
 from orders import services as order_services
@@ -106,6 +108,37 @@ def referral_emails_relay_task() -> int:
     return referral.referral_emails_relay()
 
 
+# --- Guest inquiries: the confirmation e-mail (orders.guests; the request row is the outbox)
+
+
+@shared_task(
+    bind=True,
+    name="brokerage.guest_inquiry_email_task",
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=10,
+    retry_backoff_max=600,  # well below Redis' visibility timeout (1 h)
+    retry_jitter=True,
+    max_retries=6,
+    acks_late=True,
+)
+def guest_inquiry_email_task(self, request_id: int) -> bool:
+    from orders import guests
+
+    try:
+        return guests.guest_inquiry_email_send(request_id=request_id)
+    except self.autoretry_for:
+        if self.request.retries >= self.max_retries:
+            guests.guest_inquiry_email_failed(request_id=request_id, error="retries exhausted")
+        raise
+
+
+@shared_task(name="brokerage.guest_inquiry_emails_relay_task", ignore_result=True)
+def guest_inquiry_emails_relay_task() -> int:
+    from orders import guests
+
+    return guests.guest_inquiry_emails_relay()
+
+
 @shared_task(name="brokerage.sla_check_task", ignore_result=True)
 def sla_check_task() -> dict:
     """Warn the secretariat before the service-level limit, escalate after it (once each)."""
@@ -202,6 +235,23 @@ def monthly_close_due_task() -> int:
     for network_id in network_ids:
         monthly_close_task.delay(network_id, period.isoformat())
     return len(network_ids)
+
+
+@shared_task(name="billing.settlement_runs_resume_stale_task", ignore_result=True)
+def settlement_runs_resume_stale_task() -> int:
+    """Every minute: queue again the runs whose worker died (running, heartbeat stale); each
+    resumes after its cursor. A publish that fails is logged: the claim goes stale again and
+    a later scan queues the run then."""
+    runs = billing_services.settlement_runs_resume_stale()
+    queued = 0
+    for run in runs:
+        task = monthly_close_task if run.kind == RunKind.MONTHLY_CLOSE else annual_fees_task
+        try:
+            task.delay(run.network_id, run.period.isoformat())
+            queued += 1
+        except OperationalError:
+            logger.warning("Broker unavailable; settlement run %s left for the next scan", run.pk)
+    return queued
 
 
 @shared_task(name="billing.annual_fees_task", acks_late=True, ignore_result=True)

@@ -388,6 +388,15 @@ CELERY_BEAT_SCHEDULE["billing-annual-fees"] = {
     "task": "billing.annual_fees_due_task",
     "schedule": crontab(hour=2, minute=30),
 }
+# A running settlement run touches its heartbeat with each chunk's commit (seconds apart);
+# one silent for longer than this lost its worker, and the resume scan (every minute) queues
+# it again: resumed within STALE + 1 minute, not when Redis redelivers (visibility, 1 h).
+SETTLEMENT_RUN_STALE_SECONDS = env.int("SETTLEMENT_RUN_STALE_SECONDS", default=180)
+CELERY_BEAT_SCHEDULE["billing-settlement-runs-resume-stale"] = {
+    "task": "billing.settlement_runs_resume_stale_task",
+    "schedule": env.float("SETTLEMENT_RUN_RESUME_SCAN_SECONDS", default=60.0),
+    "options": {"expires": 50},  # scans queued while the worker was down: the next one will do
+}
 CELERY_BEAT_SCHEDULE["billing-documents-remind-due"] = {
     "task": "billing.documents_remind_due_task",
     "schedule": crontab(hour=8, minute=0),

@@ -1,5 +1,7 @@
-"""A settlement worker killed with SIGKILL in the middle of a monthly close: the run resumes
-and its totals equal an uninterrupted run's (issue 7, second CI pass: PostgreSQL + Redis)."""
+"""A settlement worker killed with SIGKILL in the middle of a monthly close: a fresh worker
+with its beat picks the run up by itself (the resume scan finds its heartbeat stale), with no
+manual step, and its totals equal an uninterrupted run's (issues 7 and 13; second CI pass:
+PostgreSQL + Redis)."""
 
 import datetime
 import os
@@ -16,8 +18,9 @@ from django.db import connection
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from billing.models import Document, SettlementRun
+from billing.models import Document, DocumentLine, SettlementRun
 from billing.services import monthly_close
+from core.transitions import history
 from members.models import Buyer, Material, Process, User
 
 pytestmark = [
@@ -51,8 +54,10 @@ def _shared():
     }
 
 
-def _worker():
-    """A real Celery worker process on the settlement queue, on this test database."""
+def _worker(*, beat_schedule: Path | None = None):
+    """A real Celery worker process on the settlement queue, on this test database; with
+    `beat_schedule`, its embedded beat too, scanning for stale runs every second and calling
+    a run stale after 2 s without a heartbeat (production: every minute, 3 minutes)."""
     db = connection.settings_dict
     host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
     env = {
@@ -61,8 +66,11 @@ def _worker():
         "REDIS_URL": settings.REDIS_URL,
         "BILLING_CHUNK_SIZE": "5",  # many small transactions, so the kill lands between them
         "CELERY_TASK_ALWAYS_EAGER": "False",
+        "SETTLEMENT_RUN_RESUME_SCAN_SECONDS": "1",
+        "SETTLEMENT_RUN_STALE_SECONDS": "2",
     }
-    return subprocess.Popen(
+    beat = ["--beat", f"--schedule={beat_schedule}"] if beat_schedule else []
+    return subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
         [
             sys.executable,
             "-m",
@@ -76,6 +84,7 @@ def _worker():
             "--without-mingle",
             "--without-gossip",
             "--loglevel=WARNING",
+            *beat,
         ],
         cwd=ROOT,
         env=env,
@@ -94,15 +103,29 @@ def _wait(predicate, timeout=60.0, step=0.02):
 
 
 def _totals(network):
+    """Per document kind: documents, lines, and the sums of their amounts and totals."""
+    documents = Document.objects.filter(network=network, status="issued")
+    lines = DocumentLine.objects.filter(document__in=documents)
     return {
-        row["kind"]: (row["n"], row["total"])
-        for row in Document.objects.filter(network=network, status="issued")
-        .values("kind")
-        .annotate(n=Count("id"), total=Sum("total_yen"))
+        "documents": {
+            row["kind"]: (row["n"], row["subtotal"], row["tax"], row["total"])
+            for row in documents.values("kind").annotate(
+                n=Count("id"),
+                subtotal=Sum("subtotal_yen"),
+                tax=Sum("tax_yen"),
+                total=Sum("total_yen"),
+            )
+        },
+        "lines": {
+            row["document__kind"]: (row["n"], row["amount"])
+            for row in lines.values("document__kind").annotate(
+                n=Count("id"), amount=Sum("amount_yen")
+            )
+        },
     }
 
 
-def test_a_killed_settlement_worker_resumes_and_issues_everything_once():
+def test_a_killed_settlement_worker_resumes_by_itself_and_issues_everything_once(tmp_path):
     from bench.settlement import build_network
     from brokerage.tasks import monthly_close_task
     from config.celery import app as celery_app
@@ -137,15 +160,18 @@ def test_a_killed_settlement_worker_resumes_and_issues_everything_once():
     issued_at_kill = Document.objects.filter(network=killed_net).count()
     assert issued_at_kill > 0
 
-    # The close is queued again (the daily job does so for a month not completed) and a new
-    # worker picks it up where the killed one stopped.
-    worker = _worker()
+    # No manual step: the killed task's message comes back only after Redis' visibility
+    # timeout (1 h), so what resumes the run is the fresh worker's beat, whose scan finds the
+    # heartbeat stale, claims the run and queues it; it continues after the cursor.
+    worker = _worker(beat_schedule=tmp_path / "celerybeat-schedule")
     try:
-        monthly_close_task.delay(killed_net.pk, period.isoformat())
         assert _wait(lambda: run().status == "completed", timeout=120), worker.stderr
     finally:
         worker.kill()
         worker.wait(timeout=10)
-    assert run().progress_done == PROJECTS
+    resumed = run()
+    assert resumed.progress_done == PROJECTS
+    claims = [c for c in history(resumed) if c.actor_label == "resume scan"]
+    assert claims and all((c.from_status, c.to_status) == ("running", "running") for c in claims)
     assert _totals(killed_net) == _totals(calm_net)
     assert not Document.objects.filter(network=killed_net, status="cancelled").exists()
