@@ -235,12 +235,20 @@ AUTHENTICATION_BACKENDS = [
 # Sessions read from the cache (Redis in production, memory when embedded), written through
 # to the database: a signed-in request then costs no session query.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-# Login throttling: 5 failures for one username from one address lock it for 30 minutes.
+# Trusted reverse proxies in front of the web server (the TLS proxy: 1). The client's
+# address is then read from X-Forwarded-For (core.lockout.client_ip); 0 trusts no header.
+# Set it only when the proxy is the sole way in, or a client can pick its own address.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# Login throttling: 5 failures for one username from one address lock that pair for 30
+# minutes (another address still signs in); 20 failures from one address across any
+# usernames (password spraying) lock the address for everyone (core.lockout).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_HANDLER = "core.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "core.lockout.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -293,6 +301,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.Pagination",
     "PAGE_SIZE": 50,
+    # The client's address for throttles: the same proxy rule as the login lockout.
+    "NUM_PROXIES": PROXY_COUNT,
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
 }
