@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import DomainEvent
-from members.models import Membership, MembershipClass, MembershipStatus, StaffRole, User
+from members.models import StaffRole, User
 from orders import services as order_services
 from orders.models import (
     Application,
@@ -26,7 +26,7 @@ from orders.models import (
     WorkPackage,
     WorkStandard,
 )
-from orders.selectors import inquiry_matches
+from orders.selectors import called_lead_ids, leads_to_call
 
 from . import referral as referrals
 from .models import Referral, ReferralOffer
@@ -50,20 +50,15 @@ def _buyer(inquiry: Inquiry):
     return [inquiry.buyer.user] if inquiry.buyer.user_id else []
 
 
-def _leads_to_call(inquiry: Inquiry) -> list[int]:
-    """Lead companies whose team can cover the inquiry: all leads when the members together
-    cover every process; otherwise only leads that cover a process themselves."""
-    leads = set(
-        Membership.objects.filter(
-            network_id=inquiry.network_id,
-            membership_class=MembershipClass.LEAD,
-            status=MembershipStatus.ACTIVE,
-        ).values_list("company_id", flat=True)
-    )
-    matches, uncovered = inquiry_matches(inquiry=inquiry, limit=500)
-    if not uncovered:
-        return sorted(leads)
-    return sorted({m.company_id for m in matches if m.is_candidate} & leads)
+def _called_leads(inquiry: Inquiry) -> list[int]:
+    """The lead companies the publication called (recorded by orders at publication; for an
+    inquiry published before calls were recorded, the same rule now)."""
+    return called_lead_ids(inquiry) or leads_to_call(inquiry)
+
+
+def _leads_concerned(inquiry: Inquiry, applicants) -> set[int]:
+    """Who must hear of a change to the window: the called leads and every applicant."""
+    return set(called_lead_ids(inquiry)) | set(applicants)
 
 
 def _recipients(event: DomainEvent, inquiry: Inquiry) -> list[tuple[str, list]]:
@@ -86,9 +81,22 @@ def _recipients(event: DomainEvent, inquiry: Inquiry) -> list[tuple[str, list]]:
         return [("inquiry_escalated", _staff(network, StaffRole.COMMITTEE))]
     if kind == "inquiry.published":
         return [
-            ("inquiry_call", _company_users(_leads_to_call(inquiry))),
+            ("inquiry_call", _company_users(_called_leads(inquiry))),
             ("inquiry_published_buyer", _buyer(inquiry)),
         ]
+    if kind == "inquiry.deadline_changed":
+        return [
+            (
+                "inquiry_deadline_extended_lead",
+                _company_users(_leads_concerned(inquiry, applicants)),
+            )
+        ]
+    if kind == "inquiry.applications_closed_early":
+        return [
+            ("inquiry_closed_early_lead", _company_users(_leads_concerned(inquiry, applicants)))
+        ]
+    if kind == "inquiry.call_declined":
+        return [("call_declined_staff", _staff(network))]
     if kind in ("inquiry.rejected", "inquiry.referral"):
         return [
             ("inquiry_outcome_buyer", _buyer(inquiry)),
@@ -344,6 +352,10 @@ def event_dispatch(*, event_id: int) -> bool:
                     context={"inquiry": inquiry, "event": event, "payload": event.payload},
                     link=f"/inquiries/{inquiry.pk}/",
                 )
+            if event.kind == "inquiry.applications_closed_early":
+                # The leads' notifications above are written in this transaction: only now
+                # may the prices open.
+                order_services.inquiry_early_close_leads_told(inquiry_id=inquiry.pk)
             if event.kind == "inquiry.referral":
                 _open_referral(inquiry)
             if event.kind in STAGE_OUTCOMES:

@@ -437,7 +437,51 @@ class SplitForm(forms.Form):
 
 
 class DeadlineForm(forms.Form):
-    deadline = forms.DateTimeField(label=_("new deadline"), widget=datetime_input())
+    deadline = forms.DateTimeField(
+        label=_("new deadline"),
+        widget=datetime_input(),
+        help_text=_(
+            "Later than the current deadline: a published deadline is never brought forward."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("reason for the extension"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Every called lead company is told, with this reason."),
+    )
+
+
+class CloseApplicationsForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "The called lead companies are told, with this reason, before any price opens."
+        ),
+    )
+
+
+class CommitteeCloseForm(forms.Form):
+    votes_for = forms.IntegerField(label=_("votes for"), min_value=0, initial=0)
+    votes_against = forms.IntegerField(label=_("votes against"), min_value=0, initial=0)
+    votes_abstained = forms.IntegerField(label=_("abstentions"), min_value=0, initial=0)
+    reason = forms.CharField(
+        label=_("reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept on the record; the called lead companies read it."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        drop_browser_minimums(self)
+
+
+class DeclineCallForm(forms.Form):
+    reason = forms.CharField(
+        label=_("why your company does not apply"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The secretariat reads this. You may still apply until the deadline."),
+    )
 
 
 class ChooseForm(forms.Form):

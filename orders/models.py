@@ -360,6 +360,85 @@ class InquiryStage(models.Model):
         return f"{self.parent.reference} stage {self.sequence}"
 
 
+class LeadCall(models.Model):
+    """A lead company called to apply (応募依頼) when the inquiry was published: the set the
+    dispatcher notifies, kept so that "every called lead has answered" (applied or declined)
+    means the same thing at publication, at an extension and at an early close."""
+
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="lead_calls")
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    called_at = models.DateTimeField(auto_now_add=True)
+    # The lead's answer "we do not apply" (辞退), with its reason; it may still apply later.
+    declined_at = models.DateTimeField(null=True, blank=True)
+    declined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["inquiry", "company"], name="one_call_per_lead")
+        ]
+
+    def __str__(self):
+        return f"{self.inquiry_id} → {self.company_id}"
+
+
+class DeadlineExtension(models.Model):
+    """An extension of a published call's application deadline (締切延長): who, when, why.
+    A deadline is only ever moved later; the called leads are told."""
+
+    inquiry = models.ForeignKey(
+        Inquiry, on_delete=models.CASCADE, related_name="deadline_extensions"
+    )
+    previous_deadline = models.DateTimeField()
+    new_deadline = models.DateTimeField()
+    reason = models.TextField(_("reason"))
+    extended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_deadline__gt=models.F("previous_deadline")),
+                name="deadline_extension_is_later",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.inquiry_id}: {self.previous_deadline} → {self.new_deadline}"
+
+
+class EarlyClose(models.Model):
+    """The application window closed before its deadline (締切前の受付終了): because every
+    called lead had applied or declined, or by the steering committee's decision (with its
+    votes). The prices open only once the leads' notification is written (`leads_told_at`)."""
+
+    class Basis(models.TextChoices):
+        ALL_ANSWERED = "all_answered", _("Every called lead company answered")
+        COMMITTEE = "committee", _("Steering committee decision")
+
+    inquiry = models.OneToOneField(Inquiry, on_delete=models.CASCADE, related_name="early_close")
+    basis = models.CharField(max_length=20, choices=Basis.choices)
+    reason = models.TextField(_("reason"))
+    scheduled_deadline = models.DateTimeField()
+    votes_for = models.PositiveSmallIntegerField(null=True, blank=True)
+    votes_against = models.PositiveSmallIntegerField(null=True, blank=True)
+    votes_abstained = models.PositiveSmallIntegerField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(auto_now_add=True)
+    leads_told_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.inquiry_id}: {self.basis}"
+
+
 # ---------------------------------------------------------------------------------------
 # The lead company's project (issue 5, part 1: the team and its contracts)
 

@@ -20,12 +20,16 @@ from .execution import DUE_SOON_DAYS
 from .models import (
     Agreement,
     Application,
+    ApplicationStatus,
     Claim,
+    DeadlineExtension,
     Delivery,
+    EarlyClose,
     Inquiry,
     InquiryMessage,
     InquiryStatus,
     Invitation,
+    LeadCall,
     MemberCharge,
     Project,
     Shipment,
@@ -252,6 +256,70 @@ def inquiry_matches(*, inquiry: Inquiry, limit: int = 100):
     return matches, uncovered
 
 
+def leads_to_call(inquiry: Inquiry) -> list[int]:
+    """Lead companies whose team can cover the inquiry: all leads when the members together
+    cover every process; otherwise only leads that cover a process themselves. Recorded as
+    the inquiry's `LeadCall`s when it is published."""
+    leads = set(
+        Membership.objects.filter(
+            network_id=inquiry.network_id,
+            membership_class=MembershipClass.LEAD,
+            status=MembershipStatus.ACTIVE,
+        ).values_list("company_id", flat=True)
+    )
+    matches, uncovered = inquiry_matches(inquiry=inquiry, limit=500)
+    if not uncovered:
+        return sorted(leads)
+    return sorted({m.company_id for m in matches if m.is_candidate} & leads)
+
+
+def called_lead_ids(inquiry: Inquiry) -> list[int]:
+    """The lead companies the inquiry's publication called (`LeadCall`)."""
+    return list(LeadCall.objects.filter(inquiry=inquiry).values_list("company_id", flat=True))
+
+
+def leads_not_answered(inquiry: Inquiry) -> list[int]:
+    """Called leads, still active lead companies of the network, that have neither an
+    active application nor declined: while any is left, only the committee closes early."""
+    active_lead = Membership.objects.filter(
+        network_id=inquiry.network_id,
+        company=OuterRef("company"),
+        membership_class=MembershipClass.LEAD,
+        status=MembershipStatus.ACTIVE,
+    )
+    applied = Application.objects.filter(
+        inquiry=inquiry, company=OuterRef("company"), status=ApplicationStatus.ACTIVE
+    )
+    return list(
+        LeadCall.objects.filter(inquiry=inquiry, declined_at__isnull=True)
+        .filter(Exists(active_lead))
+        .exclude(Exists(applied))
+        .order_by("company_id")
+        .values_list("company_id", flat=True)
+    )
+
+
+def own_call(inquiry: Inquiry, *, company_id: int | None) -> LeadCall | None:
+    """The viewer's company's call to the inquiry, if it was called."""
+    if company_id is None:
+        return None
+    return LeadCall.objects.filter(inquiry=inquiry, company_id=company_id).first()
+
+
+def call_answers(inquiry: Inquiry) -> list[dict]:
+    """For the secretariat: each called lead and its answer (applied, declined, none)."""
+    applied = set(
+        Application.objects.filter(inquiry=inquiry, status=ApplicationStatus.ACTIVE).values_list(
+            "company_id", flat=True
+        )
+    )
+    rows = []
+    for call in LeadCall.objects.filter(inquiry=inquiry).select_related("company"):
+        answer = "applied" if call.company_id in applied else "declined" if call.declined_at else ""
+        rows.append({"call": call, "company": call.company, "answer": answer})
+    return rows
+
+
 def inquiries_at_risk(*, viewer, within: datetime.timedelta = datetime.timedelta(days=1)):
     """Open inquiries of the viewer's networks closing soon with no application yet."""
     roles = roles_of(viewer)
@@ -295,7 +363,64 @@ def timeline_entries(inquiry, *, viewer) -> list[dict]:
                 "actor": str(message.author) if staff else None,
             }
         )
+    entries += _window_entries(inquiry, staff=staff)
     return sorted(entries, key=lambda e: e["at"])
+
+
+def _window_entries(inquiry, *, staff: bool) -> list[dict]:
+    """Extensions of the deadline (the buyer sees the new deadline; the staff also who and
+    why), and for the staff the leads' declines and an early close with its reason."""
+    from django.utils.translation import gettext as _
+
+    entries = []
+    for extension in DeadlineExtension.objects.filter(inquiry=inquiry).select_related(
+        "extended_by"
+    ):
+        new = timezone.localtime(extension.new_deadline).strftime("%Y-%m-%d %H:%M")
+        text = _("New deadline: %(deadline)s") % {"deadline": new}
+        entries.append(
+            {
+                "at": extension.created_at,
+                "kind": "deadline_extended",
+                "status": _("Deadline extended"),
+                "text": f"{text}\n{extension.reason}" if staff else text,
+                "actor": str(extension.extended_by) if staff else None,
+            }
+        )
+    if not staff:
+        return entries
+    declined = LeadCall.objects.filter(inquiry=inquiry, declined_at__isnull=False)
+    for call in declined.select_related("company", "declined_by"):
+        entries.append(
+            {
+                "at": call.declined_at,
+                "kind": "call_declined",
+                "status": _("%(company)s declined the call") % {"company": call.company},
+                "text": call.decline_reason,
+                "actor": str(call.declined_by) if call.declined_by else None,
+            }
+        )
+    early = EarlyClose.objects.filter(inquiry=inquiry).select_related("closed_by").first()
+    if early is not None:
+        text = early.reason
+        if early.basis == EarlyClose.Basis.COMMITTEE:
+            votes = _("Votes: %(for)d for, %(against)d against, %(abstained)d abstained") % {
+                "for": early.votes_for or 0,
+                "against": early.votes_against or 0,
+                "abstained": early.votes_abstained or 0,
+            }
+            text = f"{text}\n{votes}"
+        entries.append(
+            {
+                "at": early.closed_at,
+                "kind": "closed_early",
+                "status": _("Applications closed early: %(basis)s")
+                % {"basis": early.get_basis_display()},
+                "text": text,
+                "actor": str(early.closed_by),
+            }
+        )
+    return entries
 
 
 def project_list(*, viewer):

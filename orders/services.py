@@ -25,6 +25,7 @@ from members.models import (
 from members.permissions import roles_of
 from members.services import finish_as_ra
 
+from .error_codes import CallErrorCode
 from .models import (
     INQUIRY_SPEC_FIELDS,
     Application,
@@ -33,14 +34,18 @@ from .models import (
     AwardMode,
     AwardStatus,
     CommitteeDecision,
+    DeadlineExtension,
+    EarlyClose,
     Inquiry,
     InquiryAttachment,
     InquiryMessage,
     InquiryStage,
     InquiryStatus,
+    LeadCall,
     ReferenceSequence,
 )
 from .scoring import Offer, Weights, rank_offers
+from .selectors import leads_not_answered, leads_to_call
 from .uploads import check_attachment, random_name
 
 S = InquiryStatus
@@ -242,7 +247,22 @@ def _publish(inquiry: Inquiry, *, actor, deadline, award_mode, reason: str = "")
         reason=reason,
         update_fields=("application_deadline", "award_mode", "published_at"),
     )
+    _record_calls(inquiry)
     _event("inquiry.published", inquiry, actor, deadline=inquiry.application_deadline.isoformat())
+
+
+def _record_calls(inquiry: Inquiry) -> None:
+    """Record which lead companies the publication calls (the dispatcher notifies them)."""
+    LeadCall.objects.bulk_create(
+        [LeadCall(inquiry=inquiry, company_id=pk) for pk in leads_to_call(inquiry)],
+        ignore_conflicts=True,
+    )
+
+
+def _ensure_calls(inquiry: Inquiry) -> None:
+    """An inquiry published before calls were recorded gets them now (same rule)."""
+    if not LeadCall.objects.filter(inquiry=inquiry).exists():
+        _record_calls(inquiry)
 
 
 def inquiry_publish(
@@ -396,16 +416,247 @@ def inquiry_committee_decide(
     return inquiry
 
 
-def inquiry_set_deadline(*, actor, inquiry: Inquiry, deadline: datetime.datetime) -> Inquiry:
-    """Move the application deadline of an open inquiry."""
-    _require_secretariat(actor, inquiry)
+def _require_reason(reason: str, message: str) -> None:
+    if not (reason or "").strip():
+        raise BrokerageError(message, field="reason", code=CallErrorCode.REASON_REQUIRED)
+
+
+def _lock_open_window(inquiry: Inquiry) -> Inquiry:
+    """Lock the inquiry and check its application window is still open."""
+    inquiry = lock_one(Inquiry, inquiry.pk)
+    if inquiry.status != S.OPEN:
+        raise InvalidTransition(
+            _("The application window of this inquiry is not open."),
+            field="inquiry",
+            code=CallErrorCode.WINDOW_CLOSED,
+        )
+    if timezone.now() >= inquiry.application_deadline:
+        raise InvalidTransition(
+            _("The deadline has passed: the window closes by itself."),
+            field="inquiry",
+            code=CallErrorCode.WINDOW_CLOSED,
+        )
+    return inquiry
+
+
+def inquiry_extend_deadline(
+    *, actor, inquiry: Inquiry, deadline: datetime.datetime, reason: str
+) -> Inquiry:
+    """The secretariat extends an open call's application deadline, with a reason. Never
+    earlier than the current deadline (a deadline pulled in would open the sealed prices
+    before the leads expected it), never once it has passed.
+
+    Records a `DeadlineExtension` (who, when, why) and `inquiry.deadline_changed`: every
+    called lead and every applicant is told."""
+    if not roles_of(actor).is_secretariat(inquiry.network_id):
+        raise NotAllowed(
+            _("Only the network's secretariat extends a deadline."),
+            code=CallErrorCode.NOT_ALLOWED,
+        )
+    _require_reason(reason, _("Say why the deadline is extended; the leads read it."))
+    if timezone.is_naive(deadline):
+        raise BrokerageError(_("Give the deadline with its time zone."), field="deadline")
     with transaction.atomic():
-        inquiry = lock_one(Inquiry, inquiry.pk)
-        if inquiry.status != S.OPEN:
-            raise InvalidTransition(_("Only an open inquiry's deadline can change."))
-        inquiry.application_deadline = _deadline_for(inquiry.network, deadline)
+        inquiry = _lock_open_window(inquiry)
+        previous = inquiry.application_deadline
+        if deadline <= previous:
+            raise BrokerageError(
+                _("A published deadline can only be extended: give a time after %(current)s.")
+                % {"current": timezone.localtime(previous).strftime("%Y-%m-%d %H:%M")},
+                field="deadline",
+                code=CallErrorCode.DEADLINE_NOT_EXTENDED,
+            )
+        _ensure_calls(inquiry)
+        extension = DeadlineExtension.objects.create(
+            inquiry=inquiry,
+            previous_deadline=previous,
+            new_deadline=deadline,
+            reason=reason.strip(),
+            extended_by=actor,
+        )
+        inquiry.application_deadline = deadline
         inquiry.save(update_fields=["application_deadline"])
-        _event("inquiry.deadline_changed", inquiry, actor, deadline=deadline.isoformat())
+        _event(
+            "inquiry.deadline_changed",
+            inquiry,
+            actor,
+            deadline=deadline.isoformat(),
+            previous_deadline=previous.isoformat(),
+            reason=extension.reason,
+            extension_id=extension.pk,
+        )
+    return inquiry
+
+
+def call_decline(*, actor, inquiry: Inquiry, reason: str) -> LeadCall:
+    """A called lead company answers that it does not apply (辞退), with a reason the
+    secretariat reads. Only while the window is open and without an active application
+    (withdraw it first). The lead may still apply afterwards, until the window closes: its
+    application then counts as its answer. Records `inquiry.call_declined`."""
+    company_id = roles_of(actor).company_id
+    if company_id is None or not _is_active_lead(inquiry.network_id, company_id):
+        raise NotAllowed(
+            _("Only the network's lead companies answer a call."), code=CallErrorCode.NOT_ALLOWED
+        )
+    _require_reason(reason, _("Say why your company does not apply."))
+    with transaction.atomic():
+        inquiry = _lock_open_window(inquiry)
+        _ensure_calls(inquiry)
+        call = LeadCall.objects.filter(inquiry=inquiry, company_id=company_id).first()
+        if call is None:
+            raise NotAllowed(
+                _("Your company was not called to this inquiry."), code=CallErrorCode.NOT_CALLED
+            )
+        if call.declined_at is not None:
+            return call
+        if Application.objects.filter(
+            inquiry=inquiry, company_id=company_id, status=ApplicationStatus.ACTIVE
+        ).exists():
+            raise Conflict(
+                _("Your company has applied: withdraw the application to decline."),
+                field="inquiry",
+                code=CallErrorCode.ALREADY_APPLIED,
+            )
+        call.declined_at = timezone.now()
+        call.declined_by = actor
+        call.decline_reason = reason.strip()
+        call.save(update_fields=["declined_at", "declined_by", "decline_reason"])
+        _event("inquiry.call_declined", inquiry, actor, company_id=company_id)
+    return call
+
+
+def inquiry_close_applications(*, actor, inquiry: Inquiry, reason: str) -> Inquiry:
+    """The secretariat closes the window before the deadline, which is allowed only when
+    every called lead company has applied or declined. See `_close_early`."""
+    if not roles_of(actor).is_secretariat(inquiry.network_id):
+        raise NotAllowed(
+            _("Only the network's secretariat closes the applications."),
+            code=CallErrorCode.NOT_ALLOWED,
+        )
+    _require_reason(reason, _("Say why the applications close before the deadline."))
+    with transaction.atomic():
+        inquiry = _lock_open_window(inquiry)
+        _ensure_calls(inquiry)
+        waiting = leads_not_answered(inquiry)
+        if waiting:
+            raise Conflict(
+                _(
+                    "%(n)d called lead companies have neither applied nor declined: the "
+                    "window stays open until the deadline, or the steering committee decides."
+                )
+                % {"n": len(waiting)},
+                code=CallErrorCode.NOT_ALL_LEADS_ANSWERED,
+            )
+        _close_early(inquiry, actor=actor, basis=EarlyClose.Basis.ALL_ANSWERED, reason=reason)
+    return inquiry
+
+
+def inquiry_committee_close_applications(
+    *,
+    actor,
+    inquiry: Inquiry,
+    reason: str,
+    votes_for: int,
+    votes_against: int,
+    votes_abstained: int = 0,
+) -> Inquiry:
+    """The steering committee records its decision to close the window before the deadline,
+    with votes and a reason, whether or not every called lead answered. See `_close_early`."""
+    if not roles_of(actor).is_committee(inquiry.network_id):
+        raise NotAllowed(
+            _("Only the steering committee decides to close the applications early."),
+            code=CallErrorCode.NOT_ALLOWED,
+        )
+    _require_reason(reason, _("Give the reason for the decision."))
+    if votes_for <= votes_against:
+        raise BrokerageError(
+            _("Closing early needs more votes for than against."),
+            field="votes_for",
+            code=CallErrorCode.VOTES_INSUFFICIENT,
+        )
+    with transaction.atomic():
+        inquiry = _lock_open_window(inquiry)
+        _ensure_calls(inquiry)
+        _close_early(
+            inquiry,
+            actor=actor,
+            basis=EarlyClose.Basis.COMMITTEE,
+            reason=reason,
+            votes=(votes_for, votes_against, votes_abstained),
+        )
+    return inquiry
+
+
+def _close_early(inquiry: Inquiry, *, actor, basis: str, reason: str, votes=None) -> None:
+    """Close the (locked, open) window now. The leads' notice `inquiry.applications_closed_
+    early` is written first, in this transaction; the prices are NOT opened here: the
+    dispatcher opens them (`inquiry_early_close_leads_told`) in the transaction that writes
+    the leads' notifications, so no price is visible before every lead has been told."""
+    now = timezone.now()
+    votes_for, votes_against, votes_abstained = votes or (None, None, None)
+    early = EarlyClose.objects.create(
+        inquiry=inquiry,
+        basis=basis,
+        reason=reason.strip(),
+        scheduled_deadline=inquiry.application_deadline,
+        votes_for=votes_for,
+        votes_against=votes_against,
+        votes_abstained=votes_abstained,
+        closed_by=actor,
+    )
+    inquiry.application_deadline = now
+    inquiry.save(update_fields=["application_deadline"])
+    _event(
+        "inquiry.applications_closed_early",
+        inquiry,
+        actor,
+        basis=basis,
+        reason=early.reason,
+        early_close_id=early.pk,
+        scheduled_deadline=early.scheduled_deadline.isoformat(),
+    )
+    active = inquiry.applications.filter(status=ApplicationStatus.ACTIVE).count()
+    label = str(EarlyClose.Basis(basis).label)
+    if active == 0:
+        _close(
+            inquiry,
+            to=S.REFERRAL,
+            actor=actor,
+            reason=_("Applications closed early (%(basis)s); no lead company applied.")
+            % {"basis": label},
+            category="no_applicant",
+        )
+        return
+    _move(
+        inquiry,
+        to=S.EVALUATION,
+        actor=actor,
+        reason=_("Applications closed early: %(basis)s") % {"basis": label},
+    )
+    _event("inquiry.window_closed", inquiry, actor, applications=active)
+
+
+def inquiry_early_close_leads_told(*, inquiry_id: int) -> Inquiry:
+    """Called by the dispatcher in the transaction that writes the leads' notifications of
+    an early close: marks them told and, unless the committee opens the applications
+    together, opens the prices and proposes the award as the deadline job would. Safe to run
+    twice."""
+    with transaction.atomic():
+        inquiry = lock_one(Inquiry, inquiry_id)
+        early = EarlyClose.objects.filter(inquiry=inquiry).first()
+        if early is None:
+            return inquiry
+        if early.leads_told_at is None:
+            early.leads_told_at = timezone.now()
+            early.save(update_fields=["leads_told_at"])
+        if (
+            inquiry.status == S.EVALUATION
+            and inquiry.applications_opened_at is None
+            and not inquiry.network.applications_opened_by_committee
+        ):
+            inquiry.applications_opened_at = timezone.now()
+            inquiry.save(update_fields=["applications_opened_at"])
+            _propose(inquiry)
     return inquiry
 
 
@@ -549,6 +800,15 @@ def _check_offer(price_yen: int, lead_time_days: int) -> None:
         raise BrokerageError(_("Give a price in whole yen."), field="price_yen")
     if lead_time_days is None or lead_time_days < 1:
         raise BrokerageError(_("Give the lead time in days."), field="lead_time_days")
+
+
+def _is_active_lead(network_id: int, company_id: int) -> bool:
+    return Membership.objects.filter(
+        network_id=network_id,
+        company_id=company_id,
+        membership_class=MembershipClass.LEAD,
+        status=MembershipStatus.ACTIVE,
+    ).exists()
 
 
 def application_place(
@@ -774,6 +1034,11 @@ def inquiry_open_applications(*, actor, inquiry: Inquiry) -> Inquiry:
             raise InvalidTransition(_("Applications are opened after the deadline."))
         if inquiry.applications_opened_at is not None:
             return inquiry
+        if EarlyClose.objects.filter(inquiry=inquiry, leads_told_at__isnull=True).exists():
+            raise Conflict(
+                _("The lead companies are being told of the early close; open them after."),
+                code=CallErrorCode.LEADS_NOT_YET_TOLD,
+            )
         inquiry.applications_opened_at = timezone.now()
         inquiry.save(update_fields=["applications_opened_at"])
         _event("inquiry.applications_opened", inquiry, actor)

@@ -57,6 +57,7 @@ urlpatterns = [
     # Lead companies.
     path("calls/", views.call_board, name="call_board"),
     path("calls/<int:pk>/", views.call_detail, name="call_detail"),
+    path("calls/<int:pk>/decline/", views.call_decline, name="call_decline"),
     path("applications/mine/", views.my_applications, name="my_applications"),
     path(
         "applications/<int:pk>/withdraw/",

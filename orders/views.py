@@ -54,8 +54,11 @@ from .forms import (
     ApplicationForm,
     AttachmentForm,
     ChooseForm,
+    CloseApplicationsForm,
+    CommitteeCloseForm,
     CommitteeDecisionForm,
     DeadlineForm,
+    DeclineCallForm,
     EscalateForm,
     GuestBuyerForm,
     InquiryForm,
@@ -601,10 +604,22 @@ ACTIONS = {
     "deadline": Action(
         "secretariat",
         lambda i, d: DeadlineForm(d, prefix="deadline"),
-        lambda a, i, f: services.inquiry_set_deadline(
-            actor=a, inquiry=i, deadline=f.cleaned_data["deadline"]
+        lambda a, i, f: services.inquiry_extend_deadline(actor=a, inquiry=i, **f.cleaned_data),
+        gettext_lazy("The deadline was extended; the called lead companies are told."),
+    ),
+    "close_applications": Action(
+        "secretariat",
+        lambda i, d: CloseApplicationsForm(d, prefix="close"),
+        lambda a, i, f: services.inquiry_close_applications(actor=a, inquiry=i, **f.cleaned_data),
+        gettext_lazy("The applications are closed; the lead companies are told first."),
+    ),
+    "committee_close": Action(
+        "committee",
+        lambda i, d: CommitteeCloseForm(d, prefix="committee_close"),
+        lambda a, i, f: services.inquiry_committee_close_applications(
+            actor=a, inquiry=i, **f.cleaned_data
         ),
-        gettext_lazy("The deadline was moved."),
+        gettext_lazy("The committee's decision was recorded; the lead companies are told first."),
     ),
     "choose": Action(
         "secretariat",
@@ -649,6 +664,8 @@ def _available_actions(request, inquiry: Inquiry) -> list[str]:
             names.append("decide")
         if status == S.EVALUATION and inquiry.applications_opened_at is None:
             names.append("open_applications")
+        if _window_open(inquiry):
+            names.append("committee_close")
     if roles.is_secretariat(inquiry.network_id):
         award = getattr(inquiry, "award", None)
         by_status = {
@@ -663,6 +680,13 @@ def _available_actions(request, inquiry: Inquiry) -> list[str]:
                 names.append("confirm")
             names.append("choose")
         names += by_status.get(status, [])
+        if _window_open(inquiry):
+            # Closing early only once every called lead applied or declined (else the
+            # committee decides); the service checks again under the lock.
+            if not selectors.leads_not_answered(inquiry):
+                names.append("close_applications")
+        elif "deadline" in names:
+            names.remove("deadline")  # past the deadline: the job closes the window
         if status == S.SUBMITTED and len(inquiry.processes.all()) >= 2:
             names.append("split")
     return names
@@ -741,6 +765,7 @@ def _render_staff(request, inquiry: Inquiry, *, bound: dict | None = None, statu
         "is_lead_too": inquiry.network_id in _lead_network_ids(viewer),
         "stage_rows": _stage_rows(request, inquiry),
         "window_open": inquiry.status == S.OPEN and _window_open(inquiry),
+        "call_answers": selectors.call_answers(inquiry) if inquiry.status != S.SUBMITTED else [],
     }
     return _render(request, "orders/inquiry_staff.html", context, status=status)
 
@@ -856,7 +881,9 @@ def _team_candidates(request, inquiry: Inquiry):
     )
 
 
-def _call_context(request, inquiry: Inquiry, form: ApplicationForm | None = None) -> dict:
+def _call_context(
+    request, inquiry: Inquiry, form: ApplicationForm | None = None, decline_form=None
+) -> dict:
     roles = roles_of(request.user)
     own = list(
         selectors.application_list(viewer=request.user)
@@ -879,8 +906,14 @@ def _call_context(request, inquiry: Inquiry, form: ApplicationForm | None = None
         form = ApplicationForm(initial=initial, team_candidates=_team_candidates(request, inquiry))
     award = _confirmed_award(inquiry)
     won = award is not None and roles.acts_for(award.company_id)
+    call = selectors.own_call(inquiry, company_id=roles.company_id)
+    may_decline = may_apply and call is not None and call.declined_at is None and active is None
     return {
         "inquiry": inquiry,
+        "call": call,
+        "decline_form": (decline_form or DeclineCallForm(prefix="decline"))
+        if may_decline
+        else None,
         "attachments": inquiry.attachments.all() if not inquiry.nda_required else [],
         "own_applications": own,
         "active": active,
@@ -919,6 +952,33 @@ def call_detail(request, pk: int):
         if form.is_valid() and _place_or_revise(request, inquiry, form):
             return redirect("call_detail", pk=inquiry.pk)
     return _render(request, "orders/call_detail.html", _call_context(request, inquiry, form))
+
+
+@login_required
+@require_POST
+def call_decline(request, pk: int):
+    """A called lead company answers that it does not apply, with a reason."""
+    inquiry = _visible_inquiry(request, pk)
+    if inquiry.network_id not in _lead_network_ids(request.user):
+        raise PermissionDenied
+    form = DeclineCallForm(request.POST, prefix="decline")
+    if form.is_valid():
+        try:
+            services.call_decline(
+                actor=request.user, inquiry=inquiry, reason=form.cleaned_data["reason"]
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except BrokerageError as exc:
+            form.add_error("reason" if exc.field == "reason" else None, exc.message)
+        else:
+            messages.success(
+                request, _("Your company declined this call. Thank you for answering.")
+            )
+            return redirect("call_detail", pk=inquiry.pk)
+    context = _call_context(request, inquiry, decline_form=form)
+    context["decline_form"] = form  # a refused answer stays on screen with its reason
+    return _render(request, "orders/call_detail.html", context, status=400)
 
 
 def _place_or_revise(request, inquiry: Inquiry, form: ApplicationForm) -> bool:

@@ -362,7 +362,27 @@ class PublishSerializer(serializers.Serializer):
 
 
 class DeadlineSerializer(serializers.Serializer):
-    deadline = serializers.DateTimeField()
+    deadline = serializers.DateTimeField(
+        help_text="The new deadline, with its time zone: later than the current one."
+    )
+    reason = serializers.CharField(help_text="Why it is extended; the called leads read it.")
+
+
+class CommitteeCloseSerializer(serializers.Serializer):
+    votes_for = serializers.IntegerField(min_value=0)
+    votes_against = serializers.IntegerField(min_value=0)
+    votes_abstained = serializers.IntegerField(min_value=0, default=0)
+    reason = serializers.CharField(help_text="Kept on the record; the called leads read it.")
+
+
+class LeadCallSerializer(serializers.Serializer):
+    """A lead company's call to an inquiry and its answer."""
+
+    inquiry = serializers.IntegerField(source="inquiry_id")
+    company = serializers.IntegerField(source="company_id")
+    called_at = serializers.DateTimeField()
+    declined_at = serializers.DateTimeField(allow_null=True)
+    decline_reason = serializers.CharField(allow_blank=True)
 
 
 class ReferSerializer(serializers.Serializer):

@@ -18,7 +18,7 @@ from members.permissions import roles_of
 from orders import selectors, services
 from orders.models import Application, Inquiry
 
-from . import filters, serializers
+from . import filters, serializers, window_schema
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -185,11 +185,44 @@ class InquiryViewSet(
         """Buyer: withdraw the inquiry."""
         return self._act(request, serializers.ReasonSerializer, services.inquiry_withdraw)
 
-    @extend_schema(request=serializers.DeadlineSerializer)
+    @extend_schema(request=serializers.DeadlineSerializer, responses=window_schema.EXTEND)
     @action(detail=True, methods=["post"])
     def deadline(self, request, pk=None):
-        """Secretariat: move the application deadline of an open inquiry."""
-        return self._act(request, serializers.DeadlineSerializer, services.inquiry_set_deadline)
+        """Secretariat: extend the application deadline of an open call, with a reason. Never
+        earlier than the current deadline; every called lead is told."""
+        return self._act(request, serializers.DeadlineSerializer, services.inquiry_extend_deadline)
+
+    @extend_schema(request=serializers.ReasonSerializer, responses=window_schema.CLOSE)
+    @action(detail=True, methods=["post"], url_path="close-applications")
+    def close_applications(self, request, pk=None):
+        """Secretariat: close the applications before the deadline, once every called lead
+        has applied or declined. The leads are told before any price opens."""
+        return self._act(request, serializers.ReasonSerializer, services.inquiry_close_applications)
+
+    @extend_schema(
+        request=serializers.CommitteeCloseSerializer, responses=window_schema.COMMITTEE_CLOSE
+    )
+    @action(detail=True, methods=["post"], url_path="committee-close-applications")
+    def committee_close_applications(self, request, pk=None):
+        """Committee: record the decision (votes, reason) to close the applications before
+        the deadline. The leads are told before any price opens."""
+        return self._act(
+            request,
+            serializers.CommitteeCloseSerializer,
+            services.inquiry_committee_close_applications,
+        )
+
+    @extend_schema(request=serializers.ReasonSerializer, responses=window_schema.DECLINE)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """Called lead: answer that the company does not apply, with a reason. It may still
+        apply until the window closes."""
+        ser = serializers.ReasonSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        call = services.call_decline(
+            actor=request.user, inquiry=self.get_object(), reason=ser.validated_data["reason"]
+        )
+        return Response(serializers.LeadCallSerializer(call).data)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], url_path="open-applications")

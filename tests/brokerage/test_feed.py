@@ -73,10 +73,12 @@ def test_events_in_order_resumed_from_the_cursor_and_replayed(
     assert rest == events[2:]
     assert read_all(partner_api, cursor=cursors[-1])[0] == []
     # New events appear after the last cursor.
-    order_services.inquiry_set_deadline(
+    first.refresh_from_db()
+    order_services.inquiry_extend_deadline(
         actor=secretariat_user,
         inquiry=first,
-        deadline=timezone.now() + datetime.timedelta(days=3),
+        deadline=first.application_deadline + datetime.timedelta(days=3),
+        reason="図面の訂正",
     )
     dispatch_all()
     later, _ = read_all(partner_api, cursor=cursors[-1])
