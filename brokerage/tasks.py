@@ -254,6 +254,15 @@ def documents_remind_due_task() -> int:
     return billing_services.documents_remind_due()
 
 
+@shared_task(name="billing.document_lines_check_integrity_task", ignore_result=True)
+def document_lines_check_integrity_task() -> dict:
+    """Daily: document lines whose project, package or charge is gone (they have no database
+    constraint): logged as an error, each network's secretariat told (docs/integrity.md)."""
+    from . import integrity
+
+    return {str(k): v for k, v in integrity.document_lines_integrity_check().items()}
+
+
 @shared_task(name="brokerage.probation_review_task", ignore_result=True)
 def probation_review_task() -> dict:
     """Daily: open and lift members' probations from their scorecards (safe to run twice)."""

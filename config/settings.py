@@ -407,6 +407,12 @@ CELERY_BEAT_SCHEDULE["billing-settlement-runs-resume-stale"] = {
     "schedule": env.float("SETTLEMENT_RUN_RESUME_SCAN_SECONDS", default=60.0),
     "options": {"expires": 50},  # scans queued while the worker was down: the next one will do
 }
+# Document lines' links have no database constraint (docs/integrity.md): look for dangling
+# ones daily, before the secretariat's working day.
+CELERY_BEAT_SCHEDULE["billing-document-lines-check-integrity"] = {
+    "task": "billing.document_lines_check_integrity_task",
+    "schedule": crontab(hour=6, minute=15),
+}
 CELERY_BEAT_SCHEDULE["billing-documents-remind-due"] = {
     "task": "billing.documents_remind_due_task",
     "schedule": crontab(hour=8, minute=0),
