@@ -119,24 +119,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker -----------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="" if not PRODUCTION else env.NOTSET)
+# django-redis rather than Django's RedisCache: with IGNORE_EXCEPTIONS a Redis outage turns
+# every cache call into a miss (logged) instead of an exception, so cached_db sessions fall
+# back to the database and pages keep working. Short socket timeouts: a hung Redis costs a
+# request at most that long per call, never a hang. The partner throttle counts in Redis
+# itself and lets requests through, logged, while it is down (core.throttling).
+REDIS_CACHE_OPTIONS = {
+    "IGNORE_EXCEPTIONS": True,
+    "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CACHE_TIMEOUT", default=0.5),
+    "SOCKET_TIMEOUT": env.float("REDIS_CACHE_TIMEOUT", default=0.5),
+}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 if REDIS_URL:
-    # django-redis rather than Django's RedisCache: with IGNORE_EXCEPTIONS a Redis outage
-    # turns every cache call into a miss (logged) instead of an exception, so cached_db
-    # sessions fall back to the database and pages keep working. Short socket timeouts: a
-    # hung Redis costs a request at most that long per call, never a hang. The partner
-    # throttle counts in Redis itself and lets requests through, logged, while it is down.
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CACHE_TIMEOUT", default=0.5),
-                "SOCKET_TIMEOUT": env.float("REDIS_CACHE_TIMEOUT", default=0.5),
-            },
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Redis redelivers unacknowledged tasks after this; countdowns stay well below it.

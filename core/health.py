@@ -20,13 +20,19 @@ def readyz(request):
     except Exception as exc:
         checks["database"] = f"error: {exc.__class__.__name__}"
     if settings.REDIS_URL:
+        # Redis is the broker and the cache. Without it pages and the partner API still
+        # answer (sessions from the database, throttles open) but tasks wait in the outbox:
+        # not ready, and the answer says why.
         try:
             import redis
 
-            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            with redis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+            ) as client:
+                client.ping()
             checks["broker"] = "ok"
         except Exception as exc:
-            checks["broker"] = f"error: {exc.__class__.__name__}"
+            checks["broker"] = f"error: Redis unreachable ({exc.__class__.__name__})"
     else:
         checks["broker"] = "ok (embedded filesystem broker)"
     ready = all(v.startswith("ok") for v in checks.values())

@@ -29,11 +29,7 @@ def redis_cache(location: str) -> dict:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": location,
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",  # nothing left by another test
-            "OPTIONS": {
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 0.5,
-                "SOCKET_TIMEOUT": 0.5,
-            },
+            "OPTIONS": django_settings.REDIS_CACHE_OPTIONS,  # production's
         }
     }
 
