@@ -108,6 +108,37 @@ def referral_emails_relay_task() -> int:
     return referral.referral_emails_relay()
 
 
+# --- Guest inquiries: the confirmation e-mail (orders.guests; the request row is the outbox)
+
+
+@shared_task(
+    bind=True,
+    name="brokerage.guest_inquiry_email_task",
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=10,
+    retry_backoff_max=600,  # well below Redis' visibility timeout (1 h)
+    retry_jitter=True,
+    max_retries=6,
+    acks_late=True,
+)
+def guest_inquiry_email_task(self, request_id: int) -> bool:
+    from orders import guests
+
+    try:
+        return guests.guest_inquiry_email_send(request_id=request_id)
+    except self.autoretry_for:
+        if self.request.retries >= self.max_retries:
+            guests.guest_inquiry_email_failed(request_id=request_id, error="retries exhausted")
+        raise
+
+
+@shared_task(name="brokerage.guest_inquiry_emails_relay_task", ignore_result=True)
+def guest_inquiry_emails_relay_task() -> int:
+    from orders import guests
+
+    return guests.guest_inquiry_emails_relay()
+
+
 @shared_task(name="brokerage.sla_check_task", ignore_result=True)
 def sla_check_task() -> dict:
     """Warn the secretariat before the service-level limit, escalate after it (once each)."""

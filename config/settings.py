@@ -196,6 +196,7 @@ CELERY_TASK_ROUTES = {
     "brokerage.event_dispatch_task": {"queue": "notifications"},
     "brokerage.events_relay_task": {"queue": "notifications"},
     "brokerage.capacity_reminders_task": {"queue": "notifications"},
+    "brokerage.guest_inquiry_email*": {"queue": "notifications"},
     "brokerage.referral*": {"queue": "partners"},
     "brokerage.webhook*": {"queue": "partners"},
     "brokerage.api_key_usage_prune_task": {"queue": "partners"},
@@ -223,6 +224,11 @@ CELERY_BEAT_SCHEDULE = {
     # Referral offers past their time to answer move on to the next candidate.
     "referrals-expire-due": {"task": "brokerage.referrals_expire_due_task", "schedule": 300.0},
     "referral-emails-relay": {"task": "brokerage.referral_emails_relay_task", "schedule": 60.0},
+    # Guest confirmation e-mails a broker outage left pending (orders.guests).
+    "guest-inquiry-emails-relay": {
+        "task": "brokerage.guest_inquiry_emails_relay_task",
+        "schedule": 60.0,
+    },
     # Service level: warn before the limit, escalate after it.
     "sla-check": {"task": "brokerage.sla_check_task", "schedule": 1800.0},
 }

@@ -34,3 +34,10 @@ class Conflict(BrokerageError):
 
     status_code = 409
     code = "conflict"
+
+
+class TooManyRequests(BrokerageError):
+    """A limit per hour (or minute) is used up; the caller may try again later (429)."""
+
+    status_code = 429
+    code = "too_many_requests"

@@ -248,6 +248,14 @@ class GuestBuyerForm(forms.Form):
         label=_("e-mail"), help_text=_("We send a confirmation link to this address.")
     )
     phone = forms.CharField(label=_("phone"), max_length=30, required=False)
+    # A honeypot: hidden from people by the page's CSS (class, not inline style: the CSP
+    # forbids those), skipped by screen readers and the tab key. Bots fill every field.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+    HONEYPOT = "website"
 
     def clean(self):
         data = super().clean()
@@ -255,16 +263,13 @@ class GuestBuyerForm(forms.Form):
             self.add_error("organisation", _("Give the company name."))
         return data
 
+    @property
+    def is_bot(self) -> bool:
+        """The hidden field was filled in: answer as if sent, save and send nothing."""
+        return self.HONEYPOT in self.fields and bool(self.data.get(self.add_prefix(self.HONEYPOT)))
 
-class PhonedBuyerForm(GuestBuyerForm):
-    """Who the buyer of an inquiry taken by phone is, as the secretariat enters it."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["kind"].label = _("the buyer is")
-        self.fields["name"].label = _("buyer's name")
-        self.fields["organisation"].help_text = _("Leave empty for a private person.")
-        self.fields["email"].help_text = _("The buyer's answers and the award go to this address.")
+    def person_fields(self):
+        return [f for f in self.visible_fields() if f.name != self.HONEYPOT]
 
     def buyer_data(self) -> dict:
         data = self.cleaned_data
@@ -275,6 +280,18 @@ class PhonedBuyerForm(GuestBuyerForm):
             "email": data["email"],
             "phone": data.get("phone") or "",
         }
+
+
+class PhonedBuyerForm(GuestBuyerForm):
+    """Who the buyer of an inquiry taken by phone is, as the secretariat enters it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields[self.HONEYPOT]  # the secretariat is no bot
+        self.fields["kind"].label = _("the buyer is")
+        self.fields["name"].label = _("buyer's name")
+        self.fields["organisation"].help_text = _("Leave empty for a private person.")
+        self.fields["email"].help_text = _("The buyer's answers and the award go to this address.")
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,25 +6,20 @@ not see); the right to act is checked before a form is read (403); every write i
 call, and what a service refuses is shown on the form field it names.
 """
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -35,20 +30,18 @@ from django.views.decorators.http import require_POST
 
 from brokerage.context_processors import unread_notification_count
 from core.errors import BrokerageError, NotAllowed
+from core.lockout import client_ip
 from members import selectors as member_selectors
 from members.forms import apply_service_error, call_service
 from members.models import (
-    Buyer,
-    Material,
     Membership,
     MembershipClass,
     MembershipStatus,
     Network,
-    Process,
 )
 from members.permissions import roles_of
 
-from . import selectors, services
+from . import guests, selectors, services
 from .forms import (
     AnswerForm,
     ApplicationForm,
@@ -88,8 +81,6 @@ ATTACHABLE = (S.SUBMITTED, S.QUESTION, S.COMMITTEE, S.OPEN)
 WITHDRAWABLE = (S.SUBMITTED, S.QUESTION, S.OPEN, S.EVALUATION)
 # While the match list still informs a decision (publish, refer, who to call).
 MATCHING_STATUSES = (S.SUBMITTED, S.QUESTION, S.COMMITTEE, S.OPEN)
-GUEST_TOKEN_SALT = "orders.guest_inquiry"  # noqa: S105 (a signing salt, not a secret)
-GUEST_TOKEN_MAX_AGE = 2 * 24 * 3600
 
 
 def _render(request, template: str, context: dict, status: int = 200):
@@ -1081,30 +1072,20 @@ def _result_of(application: Application) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------------------
-# Guest inquiries: nothing is created until the visitor confirms by the e-mailed link.
+# Guest inquiries: the form is saved as a request and a confirmation link e-mailed (through
+# the request's outbox, after commit); the inquiry is created when the visitor confirms.
 # Files are not taken from guests (unconfirmed uploads would be a spam store); once confirmed
 # the buyer adds them on the inquiry page.
 
 
-def _guest_payload(form: InquiryForm, buyer_form: GuestBuyerForm) -> dict:
+def _guest_inquiry_data(form: InquiryForm) -> dict:
+    """The inquiry fields, JSON-ready for the saved request."""
     data = form.service_data()
     data["material"] = data["material"].pk
     data["processes"] = [p.pk for p in data["processes"]]
     data["desired_delivery_date"] = data["desired_delivery_date"].isoformat()
     for name in ("weight_kg", "finish_ra_input"):
         data[name] = None if data[name] is None else str(data[name])
-    return {
-        "network": form.cleaned_data["network"].pk,
-        "inquiry": data,
-        "buyer": buyer_form.cleaned_data,
-    }
-
-
-def _guest_data(payload: dict) -> dict:
-    data = dict(payload["inquiry"])
-    data["material"] = get_object_or_404(Material, pk=data["material"])
-    data["processes"] = list(Process.objects.filter(pk__in=data["processes"]))
-    data["desired_delivery_date"] = forms.DateField().to_python(data["desired_delivery_date"])
     return data
 
 
@@ -1117,23 +1098,31 @@ def guest_inquiry(request):
     form = InquiryForm(request.POST or None, networks=networks)
     del form.fields["files"]
     buyer_form = GuestBuyerForm(request.POST or None, prefix="buyer")
-    if request.method == "POST" and form.is_valid() and buyer_form.is_valid():
-        token = signing.dumps(
-            _guest_payload(form, buyer_form), salt=GUEST_TOKEN_SALT, compress=True
+    status = 200
+    if request.method == "POST" and buyer_form.is_bot:
+        # The same answer as a real request, so a bot learns nothing; nothing saved or sent.
+        return _render(
+            request,
+            "orders/guest_sent.html",
+            {"email": buyer_form.data.get(buyer_form.add_prefix("email"), "")},
         )
-        link = request.build_absolute_uri(reverse("guest_inquiry_confirm", args=[token]))
-        email = buyer_form.cleaned_data["email"]
-        text = render_to_string(
-            "orders/guest_confirm_email.txt",
-            {
-                "link": link,
-                "title": form.cleaned_data["title"],
-                "name": buyer_form.cleaned_data["name"],
-            },
-        ).strip()
-        subject, _sep, body = text.partition("\n")
-        send_mail(subject.strip(), body.strip(), settings.DEFAULT_FROM_EMAIL, [email])
-        return _render(request, "orders/guest_sent.html", {"email": email})
+    if request.method == "POST" and form.is_valid() and buyer_form.is_valid():
+        try:
+            guests.guest_inquiry_request(
+                network=form.cleaned_data["network"],
+                inquiry_data=_guest_inquiry_data(form),
+                buyer_data=buyer_form.buyer_data(),
+                # The address as the login lockout sees it (PROXY_COUNT proxies deep).
+                ip_address=client_ip(request),
+                language=request.LANGUAGE_CODE,
+            )
+        except BrokerageError as exc:
+            buyer_form.add_error(None, exc.message)  # shown at the top, in "About you"
+            status = exc.status_code  # 429 for the hourly limit
+        else:
+            return _render(
+                request, "orders/guest_sent.html", {"email": buyer_form.cleaned_data["email"]}
+            )
     return _render(
         request,
         "orders/guest_form.html",
@@ -1142,69 +1131,43 @@ def guest_inquiry(request):
             "buyer_form": buyer_form,
             "network": networks[0] if len(networks) == 1 else None,
         },
+        status=status,
     )
 
 
-def _guest_user(buyer_data: dict):
-    """The guest's account: created on the first confirmation, found again afterwards.
-    (members has no service for buyer accounts; this is the smallest write that works.)"""
-    User = get_user_model()
-    email = buyer_data["email"].strip().lower()
-    user = User.objects.filter(username=email).select_related("buyer").first()
-    if user is None:
-        try:
-            with transaction.atomic():
-                user = User(username=email, email=email, preferred_language="ja")
-                user.set_unusable_password()
-                user.save()
-                Buyer.objects.create(
-                    user=user,
-                    kind=buyer_data["kind"],
-                    name=buyer_data["name"],
-                    organisation=buyer_data.get("organisation", ""),
-                    email=email,
-                    phone=buyer_data.get("phone", ""),
-                )
-        except IntegrityError:
-            # The same link clicked twice at once: the other request made the account.
-            user = User.objects.filter(username=email).first()
-    if user is None or not hasattr(user, "buyer"):
-        return None
-    return user
-
-
 def guest_inquiry_confirm(request, token: str):
-    """GET shows what will be sent (mail scanners follow links); POST creates it."""
+    """GET shows what will be sent (mail scanners follow links); POST creates it, once."""
     try:
-        payload = signing.loads(token, salt=GUEST_TOKEN_SALT, max_age=GUEST_TOKEN_MAX_AGE)
-    except signing.SignatureExpired:
-        return _render(request, "orders/guest_invalid.html", {"expired": True}, status=400)
-    except signing.BadSignature:
-        return _render(request, "orders/guest_invalid.html", {"expired": False}, status=400)
-    network = get_object_or_404(Network, pk=payload["network"], is_active=True)
-    data = _guest_data(payload)
+        guest = guests.guest_request_from_token(token)
+    except guests.GuestLinkError as exc:
+        return _render(request, "orders/guest_invalid.html", {"message": exc.message}, status=400)
+    if guest.status == guest.Status.CONFIRMED:
+        # A repeated link or double click: the inquiry exists; its page asks who may see it.
+        return redirect("inquiry_detail", pk=guest.inquiry_id)
     if request.method != "POST":
         return _render(
             request,
             "orders/guest_confirm.html",
-            {"data": data, "buyer": payload["buyer"], "network": network},
+            {
+                "data": guests.guest_inquiry_data(guest),
+                "buyer": guest.payload["buyer"],
+                "network": guest.network,
+                "reference": guest.reference,
+            },
         )
-    user = _guest_user(payload["buyer"])
-    if user is None:
-        messages.error(request, _("This e-mail address already has an account. Please log in."))
-        return redirect("login")
-    key = "guest:" + hashlib.sha256(token.encode()).hexdigest()[:60]
     try:
-        inquiry = services.inquiry_submit(
-            actor=user, network=network, data=data, idempotency_key=key
-        )
+        inquiry = guests.guest_inquiry_confirm(guest_request=guest)
+    except guests.GuestLinkError as exc:
+        if exc.code == guests.GuestErrorCode.HAS_ACCOUNT:
+            messages.error(request, exc.message)
+            return redirect("login")
+        return _render(request, "orders/guest_invalid.html", {"message": exc.message}, status=400)
     except (ValidationError, BrokerageError) as exc:
         message = exc.message if isinstance(exc, BrokerageError) else " ".join(exc.messages)
-        return _render(
-            request, "orders/guest_invalid.html", {"expired": False, "message": message}, status=400
-        )
-    if not user.has_usable_password():
-        # The link proved the address; an account without a password is signed in once here.
+        return _render(request, "orders/guest_invalid.html", {"message": message}, status=400)
+    user = inquiry.buyer.user
+    if user is not None and not user.has_usable_password():
+        # The link proved the address; an account without a password is signed in here.
         login(request, user, backend="members.backends.ModelBackend")
     messages.success(
         request,
