@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -124,7 +125,16 @@ def partner_list(request):
     )
 
 
-def _detail(request, organisation, *, key_form=None, endpoint_form=None, new_key=None, status=200):
+def _detail(
+    request,
+    organisation,
+    *,
+    key_form=None,
+    endpoint_form=None,
+    new_key=None,
+    new_secret=None,
+    status=200,
+):
     keys = organisation.api_keys.order_by("-created")
     usage = ApiKeyUsage.objects.filter(key__organisation=organisation).select_related("key")[:20]
     return render(
@@ -138,6 +148,8 @@ def _detail(request, organisation, *, key_form=None, endpoint_form=None, new_key
             "key_form": key_form or ApiKeyForm(),
             "endpoint_form": endpoint_form or EndpointForm(),
             "new_key": new_key,
+            "new_secret": new_secret,
+            "now": timezone.now(),
         },
         status=status,
     )
@@ -193,15 +205,26 @@ def webhook_endpoint_create(request, pk: int):
     form = EndpointForm(request.POST)
     if form.is_valid():
         try:
-            partners.webhook_endpoint_create(
+            endpoint = partners.webhook_endpoint_create(
                 actor=request.user, organisation=organisation, **form.cleaned_data
             )
         except (BrokerageError, ValidationError) as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, _("Webhook endpoint added."))
-            return redirect("partner_detail", organisation.pk)
+            # The secret is on this response only; the pages show its fingerprint afterwards.
+            return _detail(request, organisation, new_secret=endpoint, status=201)
     return _detail(request, organisation, endpoint_form=form, status=400)
+
+
+@login_required
+@require_POST
+def webhook_endpoint_rotate(request, pk: int, endpoint_pk: int):
+    """A new signing secret, shown on this response only; the old one signs too for the
+    overlap."""
+    organisation = _partner(request, pk)
+    endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_pk, organisation=organisation)
+    endpoint = partners.webhook_endpoint_rotate_secret(actor=request.user, endpoint=endpoint)
+    return _detail(request, organisation, new_secret=endpoint)
 
 
 @login_required

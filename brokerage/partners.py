@@ -7,6 +7,7 @@ A partner is admitted by one network's secretariat and acts only in that network
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
@@ -178,9 +179,15 @@ def _clean_kinds(kinds) -> list[str]:
 def webhook_endpoint_create(
     *, actor, organisation: PartnerOrganisation, url: str, event_kinds=(), description=""
 ) -> WebhookEndpoint:
-    """Register a partner's webhook URL with a new signing secret. No `event_kinds`: every
-    event the partner may see."""
+    """Register a partner's webhook URL with a new signing secret (the caller shows
+    `endpoint.secret` once; afterwards only its fingerprint). No `event_kinds`: every event the
+    partner may see. A URL whose host is, or resolves to, a non-public address is refused
+    with the reason on `url` (checked again at every delivery: DNS may change)."""
     _require_secretariat(actor, organisation.network_id)
+    try:
+        webhooks.check_target(url)
+    except webhooks.UnsafeTarget as exc:
+        raise BrokerageError(str(exc), field="url", code="unsafe_target") from exc
     endpoint = WebhookEndpoint(
         organisation=organisation,
         url=url,
@@ -190,11 +197,33 @@ def webhook_endpoint_create(
         created_by=actor,
     )
     endpoint.full_clean()
-    try:
-        webhooks.check_target(url)
-    except webhooks.UnsafeTarget as exc:
-        raise BrokerageError(str(exc), field="url") from exc
     endpoint.save()
+    return endpoint
+
+
+def webhook_endpoint_rotate_secret(*, actor, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Give the endpoint a new signing secret (the caller shows it once). The old one keeps
+    signing too for `PARTNER_WEBHOOK_SECRET_OVERLAP_HOURS`, so the receiver can switch
+    without losing a delivery; a secret older than that (a second rotation within the
+    overlap) stops at once."""
+    _require_secretariat(actor, endpoint.organisation.network_id)
+    with transaction.atomic():
+        endpoint = lock_one(WebhookEndpoint, endpoint.pk)
+        now = timezone.now()
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = now + timezone.timedelta(
+            hours=settings.PARTNER_WEBHOOK_SECRET_OVERLAP_HOURS
+        )
+        endpoint.secret = webhooks.new_secret()
+        endpoint.secret_rotated_at = now
+        endpoint.save(
+            update_fields=[
+                "secret",
+                "previous_secret",
+                "previous_secret_expires_at",
+                "secret_rotated_at",
+            ]
+        )
     return endpoint
 
 
@@ -413,6 +442,13 @@ def partner_list(*, viewer) -> QuerySet[PartnerOrganisation]:
     if roles.is_platform_admin:
         return qs
     return qs.filter(network_id__in=roles.secretariat_network_ids)
+
+
+def webhook_endpoint_list(*, viewer) -> QuerySet[WebhookEndpoint]:
+    """Webhook endpoints of the partners the viewer's secretariat manages."""
+    return WebhookEndpoint.objects.filter(
+        organisation__in=partner_list(viewer=viewer).values("pk")
+    ).select_related("organisation")
 
 
 def partner_inquiry_list(*, organisation: PartnerOrganisation) -> QuerySet[Inquiry]:

@@ -56,6 +56,11 @@ urlpatterns = [
         partner_views.webhook_endpoint_toggle,
         name="partner_endpoint_toggle",
     ),
+    path(
+        "partners/<int:pk>/endpoints/<int:endpoint_pk>/rotate/",
+        partner_views.webhook_endpoint_rotate,
+        name="partner_endpoint_rotate",
+    ),
     path("partners/<int:pk>/deliveries/", partner_views.delivery_log, name="partner_deliveries"),
     path(
         "partners/<int:pk>/deliveries/<int:delivery_pk>/resend/",

@@ -386,6 +386,8 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 PARTNER_WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool(
     "PARTNER_WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=not PRODUCTION
 )
+# After a webhook secret is rotated, deliveries are signed with the old one too for this long.
+PARTNER_WEBHOOK_SECRET_OVERLAP_HOURS = env.int("PARTNER_WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
 PARTNER_API_USAGE_DAYS = env.int("PARTNER_API_USAGE_DAYS", default=90)
 CELERY_BEAT_SCHEDULE["webhook-deliveries-relay"] = {
     "task": "brokerage.webhook_deliveries_relay_task",

@@ -2,6 +2,8 @@
 purchasing systems, their API keys and usage log, the inquiries they submitted, the change
 feed and the outgoing webhooks with their delivery log."""
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -221,13 +223,21 @@ class FeedEntry(models.Model):
 
 class WebhookEndpoint(models.Model):
     """Where a partner wants events pushed. `secret` (`whsec_…`) signs every delivery with
-    the Standard Webhooks scheme; `event_kinds` empty means every event the partner may see."""
+    the Standard Webhooks scheme; `event_kinds` empty means every event the partner may see.
+
+    The secret is shown once (creation, rotation) and afterwards only as `secret_fingerprint`;
+    it is kept in the database because the server must sign with it. After a rotation the
+    previous secret signs too until `previous_secret_expires_at` (an overlap for the receiver).
+    """
 
     organisation = models.ForeignKey(
         PartnerOrganisation, on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
     url = models.URLField(_("URL"), max_length=500)
     secret = models.CharField(max_length=100, editable=False)
+    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     event_kinds = models.JSONField(_("events"), default=list, blank=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -245,6 +255,21 @@ class WebhookEndpoint(models.Model):
 
     def wants(self, kind: str) -> bool:
         return not self.event_kinds or kind in self.event_kinds
+
+    @property
+    def secret_fingerprint(self) -> str:
+        """What list and detail show of the secret: enough to tell two apart, nothing to
+        sign with (the first 8 hex digits of its SHA-256)."""
+        return "whsec_…" + hashlib.sha256(self.secret.encode()).hexdigest()[:8]
+
+    def signing_secrets(self, now) -> list[str]:
+        """The secrets a delivery at `now` is signed with: the current one, and the previous
+        one while its overlap lasts."""
+        secrets = [self.secret]
+        expires = self.previous_secret_expires_at
+        if self.previous_secret and expires and now < expires:
+            secrets.append(self.previous_secret)
+        return secrets
 
 
 class DeliveryStatus(models.TextChoices):

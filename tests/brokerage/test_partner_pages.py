@@ -90,14 +90,33 @@ def test_the_secretariat_adds_a_webhook_endpoint(staff_client, partner):
         reverse("partner_endpoint_create", args=[partner.pk]),
         {"url": "https://hooks.example.jp/brokerage", "event_kinds": ["award.confirmed"]},
     )
-    assert response.status_code == 302
+    assert response.status_code == 201
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.event_kinds == ["award.confirmed"]
     assert endpoint.secret.startswith("whsec_")
-    assert (
-        endpoint.secret
-        in staff_client.get(reverse("partner_detail", args=[partner.pk])).content.decode()
+    # Shown on the answer to the creation, never again: later only its fingerprint.
+    assert endpoint.secret in response.content.decode()
+    page = staff_client.get(reverse("partner_detail", args=[partner.pk])).content.decode()
+    assert endpoint.secret not in page
+    assert endpoint.secret_fingerprint in page
+
+
+def test_the_secretariat_rotates_a_webhook_secret_shown_once(staff_client, partner):
+    staff_client.post(
+        reverse("partner_endpoint_create", args=[partner.pk]),
+        {"url": "https://hooks.example.jp/brokerage"},
     )
+    endpoint = WebhookEndpoint.objects.get()
+    old = endpoint.secret
+
+    response = staff_client.post(reverse("partner_endpoint_rotate", args=[partner.pk, endpoint.pk]))
+
+    endpoint.refresh_from_db()
+    assert response.status_code == 200
+    assert endpoint.secret != old and endpoint.previous_secret == old
+    assert endpoint.secret in response.content.decode()
+    page = staff_client.get(reverse("partner_detail", args=[partner.pk])).content.decode()
+    assert endpoint.secret not in page and old not in page
 
 
 @pytest.fixture
@@ -156,7 +175,9 @@ def test_other_networks_and_non_staff_get_404_and_change_nothing(
         reverse("partner_endpoint_create", args=[partner.pk]),
         reverse("partner_delivery_resend", args=[partner.pk, failed_delivery.pk]),
         reverse("partner_toggle", args=[partner.pk]),
+        reverse("partner_endpoint_rotate", args=[partner.pk, failed_delivery.endpoint_id]),
     ]
+    secret = failed_delivery.endpoint.secret
     statuses = [client.get(url).status_code for url in gets]
     statuses += [
         client.post(
@@ -171,6 +192,7 @@ def test_other_networks_and_non_staff_get_404_and_change_nothing(
     assert not WebhookEndpoint.objects.exclude(pk=failed_delivery.endpoint_id).exists()
     failed_delivery.refresh_from_db()
     assert failed_delivery.status == DeliveryStatus.FAILED
+    assert failed_delivery.endpoint.secret == secret
     partner.refresh_from_db()
     assert partner.is_active
 
