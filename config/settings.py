@@ -240,8 +240,11 @@ AUTHENTICATION_BACKENDS = [
     "members.backends.ModelBackend",
 ]
 # Sessions read from the cache (Redis in production, memory when embedded), written through
-# to the database: a signed-in request then costs no session query.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# to the database: a signed-in request then costs no session query. With Redis down they are
+# read from the database; the cache copy lives 5 minutes at most, so a sign-out during an
+# outage cannot be undone by the copy a restarted Redis kept (core.sessions).
+SESSION_ENGINE = "core.sessions"
+SESSION_CACHE_MAX_AGE = env.int("SESSION_CACHE_MAX_AGE", default=300)
 # Trusted reverse proxies in front of the web server (the TLS proxy: 1). The client's
 # address is then read from X-Forwarded-For (core.lockout.client_ip); 0 trusts no header.
 # Set it only when the proxy is the sole way in, or a client can pick its own address.

@@ -15,8 +15,10 @@ import time
 
 import pytest
 import redis
+import time_machine
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -155,7 +157,28 @@ def test_with_redis_up_a_signed_in_page_reads_its_session_from_the_cache(
         assert client.get(reverse("my_inquiries")).status_code == 200
 
     assert not [q for q in queries if "django_session" in q["sql"]]
+    # The copy expires within SESSION_CACHE_MAX_AGE, not with the two-week session.
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert 0 < cache.ttl(f"django.contrib.sessions.cached_db{key}") <= 300
     assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_session_deleted_behind_the_cache_ends_within_the_cache_cap(client, settings, buyer_user):
+    """A sign-out while Redis was unreachable deletes the row but not the cached copy a
+    restarted Redis may bring back: the copy is trusted for SESSION_CACHE_MAX_AGE at most."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        sign_in(client, buyer_user)
+        Session.objects.all().delete()  # the sign-out whose cache delete was lost
+
+        clock.shift(settings.SESSION_CACHE_MAX_AGE - 1)
+        assert client.get(reverse("home")).status_code == 200  # the copy, still
+        clock.shift(2)
+        response = client.get(reverse("home"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
 
 
 # --- A real outage and recovery ------------------------------------------------------------
