@@ -479,9 +479,13 @@ class CloseApplicationsForm(forms.Form):
 
 
 class CommitteeCloseForm(forms.Form):
-    votes_for = forms.IntegerField(label=_("votes for"), min_value=0, initial=0)
-    votes_against = forms.IntegerField(label=_("votes against"), min_value=0, initial=0)
-    votes_abstained = forms.IntegerField(label=_("abstentions"), min_value=0, initial=0)
+    votes_for = forms.IntegerField(label=_("votes for"), min_value=0, max_value=999, initial=0)
+    votes_against = forms.IntegerField(
+        label=_("votes against"), min_value=0, max_value=999, initial=0
+    )
+    votes_abstained = forms.IntegerField(
+        label=_("abstentions"), min_value=0, max_value=999, initial=0
+    )
     reason = forms.CharField(
         label=_("reason"),
         widget=forms.Textarea(attrs={"rows": 3}),

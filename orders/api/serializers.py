@@ -369,9 +369,9 @@ class DeadlineSerializer(serializers.Serializer):
 
 
 class CommitteeCloseSerializer(serializers.Serializer):
-    votes_for = serializers.IntegerField(min_value=0)
-    votes_against = serializers.IntegerField(min_value=0)
-    votes_abstained = serializers.IntegerField(min_value=0, default=0)
+    votes_for = serializers.IntegerField(min_value=0, max_value=999)
+    votes_against = serializers.IntegerField(min_value=0, max_value=999)
+    votes_abstained = serializers.IntegerField(min_value=0, max_value=999, default=0)
     reason = serializers.CharField(help_text="Kept on the record; the called leads read it.")
 
 

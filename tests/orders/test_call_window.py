@@ -569,3 +569,108 @@ def test_an_inquiry_published_before_calls_were_recorded_gets_them_when_needed(
         reason="延長",
     )
     assert LeadCall.objects.filter(inquiry=call).count() == 2
+
+
+# ---------------------------------------------------------------------------------------
+# On the real stack (PostgreSQL row locks; a Celery worker on Redis)
+
+
+def _wait(predicate, attempts=400):
+    """A synchronisation point with another thread or process, not a timing assertion."""
+    import time
+
+    for _ in range(attempts):
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_early_close_waits_for_a_decline_in_flight_and_sees_it(
+    network, buyer_user, secretariat_user, inquiry_data, make_lead
+):
+    import threading
+
+    from django.db import connection, transaction
+
+    leads = [make_lead(), make_lead()]
+    submitted = services.inquiry_submit(actor=buyer_user, network=network, data=inquiry_data())
+    call = services.inquiry_publish(actor=secretariat_user, inquiry=submitted)
+    apply(leads[0], call)
+    outcome = {}
+
+    def close():
+        try:
+            services.inquiry_close_applications(
+                actor=secretariat_user, inquiry=call, reason="全社回答済み"
+            )
+            outcome["closed"] = True
+        except services.BrokerageError as exc:
+            outcome["refused"] = exc.code
+        finally:
+            connection.close()
+
+    def waiting_on_a_lock():
+        with connection.cursor() as cursor:
+            # Statistics are a snapshot per transaction: take a fresh one each time.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid IN (SELECT pid FROM "
+                "pg_stat_activity WHERE datname = current_database())"
+            )
+            return cursor.fetchone()[0] > 0
+
+    closer = threading.Thread(target=close)
+    with transaction.atomic():
+        # The lead's decline holds the inquiry row while the secretariat presses "close".
+        Inquiry.objects.select_for_update().get(pk=call.pk)
+        LeadCall.objects.filter(inquiry=call, company=leads[1].company).update(
+            declined_at=timezone.now(), decline_reason="繁忙"
+        )
+        closer.start()
+        assert _wait(waiting_on_a_lock)
+    closer.join()
+    assert outcome == {"closed": True}
+    assert Inquiry.objects.get(pk=call.pk).status == "evaluation"
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_with_a_real_worker_prices_open_only_after_the_leads_are_told(
+    api, network, buyer_user, secretariat_user, inquiry_data, make_lead
+):
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app as celery_app
+
+    leads = [make_lead(), make_lead()]
+    submitted = services.inquiry_submit(actor=buyer_user, network=network, data=inquiry_data())
+    call = services.inquiry_publish(actor=secretariat_user, inquiry=submitted)
+    apply(leads[0], call, price=321_000)
+    services.call_decline(actor=leads[1], inquiry=call, reason="繁忙")
+    celery_app.conf.task_always_eager = False
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+        later = call.application_deadline + datetime.timedelta(days=1)
+        extended = api.as_(secretariat_user).post(
+            URL.format(call.pk) + "deadline/",
+            {"deadline": later.isoformat(), "reason": "仕様確認のため"},
+            format="json",
+        )
+        assert extended.status_code == 200
+        closed = api.as_(secretariat_user).post(
+            URL.format(call.pk) + "close-applications/", {"reason": "全社回答済み"}, format="json"
+        )
+        assert closed.status_code == 200
+        assert _wait(
+            lambda: Inquiry.objects.filter(
+                pk=call.pk, applications_opened_at__isnull=False
+            ).exists()
+        )
+    call.refresh_from_db()
+    for lead in leads:
+        assert Notification.objects.filter(recipient=lead, kind="inquiry.deadline_changed").exists()
+        note = Notification.objects.get(recipient=lead, kind="inquiry.applications_closed_early")
+        assert note.created_at <= call.applications_opened_at
+    assert call.award.company_id == leads[0].company_id
