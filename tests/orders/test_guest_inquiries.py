@@ -451,3 +451,84 @@ def test_concurrent_confirmations_make_one_inquiry(network, buff, stainless):
     assert statuses == [302] * 8
     assert Inquiry.objects.count() == 1
     assert R.objects.get().inquiry == Inquiry.objects.get()
+
+
+# ---------------------------------------------------------------------------------------
+# The real stack (services pass): a worker on the Redis broker
+
+
+@pytest.fixture
+def worker():
+    from celery.contrib.testing.worker import start_worker
+
+    celery_app.conf.task_always_eager = False
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+        yield
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_flood_on_the_real_stack_is_cut_at_the_limit_and_each_saved_request_mailed_once(
+    network, buff, stainless, worker
+):
+    from tests.brokerage.test_worker_integration import wait_for
+
+    statuses = [
+        Client()
+        .post(
+            URL,
+            guest_data(buff, stainless, **{"buyer-email": f"i{n}@example.jp"}),
+            REMOTE_ADDR="198.51.100.50",
+        )
+        .status_code
+        for n in range(30)
+    ]
+
+    assert statuses == [200] * 5 + [429] * 25
+    assert wait_for(lambda: R.objects.filter(email_status="sent").count() == 5)
+    # A relay run later and the tasks queued again send nothing more.
+    assert (
+        guests.guest_inquiry_emails_relay(now=timezone.now() + datetime.timedelta(minutes=5)) == 0
+    )
+    guests.enqueue_guest_emails(R.objects.values_list("pk", flat=True))
+    assert not wait_for(lambda: len(mail.outbox) > 5, timeout=3)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(f"i{n}@example.jp" for n in range(5))
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_the_form_still_answers_and_the_relay_mails_once_it_is_back(
+    network, buff, stainless
+):
+    from celery.contrib.testing.worker import start_worker
+
+    from tests.brokerage.test_worker_integration import _reset_publisher_pools, wait_for
+
+    good = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # a closed port: Redis is "down"
+    _reset_publisher_pools()
+    try:
+        statuses = [
+            Client()
+            .post(
+                URL,
+                guest_data(buff, stainless, **{"buyer-email": f"d{n}@example.jp"}),
+                REMOTE_ADDR=f"198.51.100.{n}",
+            )
+            .status_code
+            for n in range(3)
+        ]
+    finally:
+        celery_app.conf.broker_url = good
+        _reset_publisher_pools()
+
+    assert statuses == [200, 200, 200]
+    assert R.objects.filter(email_status="pending").count() == 3 and mail.outbox == []
+    celery_app.conf.task_always_eager = False
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+        later = timezone.now() + datetime.timedelta(minutes=1)
+        assert guests.guest_inquiry_emails_relay(now=later) == 3
+        assert wait_for(lambda: R.objects.filter(email_status="sent").count() == 3)
+        assert guests.guest_inquiry_emails_relay(now=later) == 0
+        assert not wait_for(lambda: len(mail.outbox) > 3, timeout=3)
+    assert sorted(m.to[0] for m in mail.outbox) == [f"d{n}@example.jp" for n in range(3)]
