@@ -327,6 +327,18 @@ def test_the_relay_sends_once_what_a_broker_outage_left(
     assert guests.guest_inquiry_emails_relay(now=later + datetime.timedelta(days=3)) == 0
 
 
+def test_the_email_task_and_its_relay_are_registered_scheduled_and_routed(settings):
+    from celery.app.routes import Router, prepare
+
+    beat = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    relay = "brokerage.guest_inquiry_emails_relay_task"
+    assert {guests.EMAIL_TASK, relay} <= set(celery_app.tasks)
+    assert relay in beat
+    router = Router(prepare(settings.CELERY_TASK_ROUTES), celery_app.amqp.queues, app=celery_app)
+    assert router.route({}, guests.EMAIL_TASK)["queue"].name == "notifications"
+    assert celery_app.tasks[guests.EMAIL_TASK].acks_late
+
+
 @pytest.mark.django_db
 def test_a_failing_mail_server_is_retried_then_marked_failed(client, network, buff, stainless):
     post(client, buff, stainless)
