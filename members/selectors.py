@@ -1,5 +1,7 @@
 """Reads, always scoped to what the viewer may see, with the joins a page needs."""
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from .models import (
@@ -54,6 +56,49 @@ def _company_visibility(viewer) -> Q | None:
     if roles.company_id:
         visible |= Q(pk=roles.company_id)
     return visible
+
+
+def sees_member_details(viewer) -> bool:
+    """Whether the viewer may see member companies' contacts (people, e-mails, phones) and
+    spare capacity: the platform administrator, network staff (secretariat, committee) and
+    the people of member companies (a lead forms its team from them). Buyers, partners'
+    service accounts and anonymous callers see what choosing needs only (name, region,
+    processes, certifications). The one place that decides it, for the API and the pages."""
+    if not getattr(viewer, "is_authenticated", False):
+        return False
+    roles = roles_of(viewer)
+    return roles.is_platform_admin or bool(roles.staff_network_ids) or roles.company_id is not None
+
+
+@dataclass(frozen=True)
+class PublicCompany:
+    """A member company as a buyer or an outsider sees it on a page: what choosing needs,
+    without contacts, people or capacity (`company_card`)."""
+
+    pk: int
+    legal_name: str
+    legal_name_kana: str
+    name_en: str
+    prefecture: str
+    city: str
+
+    def __str__(self):
+        return self.legal_name
+
+
+def company_card(*, viewer, company: Company) -> "Company | PublicCompany":
+    """The company as the viewer may see it: the full row for those who see member details,
+    the public card for everyone else (pages pass this, never the row, to buyers)."""
+    if sees_member_details(viewer):
+        return company
+    return PublicCompany(
+        pk=company.pk,
+        legal_name=company.legal_name,
+        legal_name_kana=company.legal_name_kana,
+        name_en=company.name_en,
+        prefecture=company.prefecture,
+        city=company.city,
+    )
 
 
 def company_list(*, viewer) -> QuerySet[Company]:

@@ -142,6 +142,21 @@ def company_detail(request, pk: int):
         for m in company.memberships.all()
         if m.status == MembershipStatus.ACTIVE or roles.is_staff_of(m.network_id)
     ]
+    if not selectors.sees_member_details(request.user):
+        # Buyers and outsiders: the public card, capabilities without capacity, and
+        # certifications without the workers' names.
+        return render(
+            request,
+            "members/company_public.html",
+            {
+                "company": selectors.company_card(viewer=request.user, company=company),
+                "memberships": memberships,
+                "capabilities": company.capabilities.all(),
+                "certifications": [
+                    (w.trade, w.get_grade_display()) for w in company.certified_workers.all()
+                ],
+            },
+        )
     return render(
         request,
         "members/company_detail.html",

@@ -314,6 +314,10 @@ def _render_buyer(request, inquiry: Inquiry, *, bound: dict | None = None, statu
         "attachments": inquiry.attachments.all(),
         "timeline": selectors.timeline_entries(inquiry, viewer=request.user),
         "award": award,
+        # The lead as the buyer may see it (members.selectors: no contacts for buyers).
+        "lead": member_selectors.company_card(viewer=request.user, company=award.company)
+        if award
+        else None,
         "offer": award.application if award else None,
         "answer_form": bound.get("answer") or AnswerForm(prefix="answer")
         if inquiry.status == S.QUESTION

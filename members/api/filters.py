@@ -35,6 +35,13 @@ class CapabilityFilter(django_filters.FilterSet):
         fields = ["company"]
 
 
+class CapabilityPublicFilter(CapabilityFilter):
+    """For viewers who may not see spare capacity (members.selectors.sees_member_details):
+    no filter on it, so it cannot be inferred either."""
+
+    min_spare_capacity = None
+
+
 class CompanyFilter(django_filters.FilterSet):
     """Filters on capabilities match companies having one capability that meets all of them."""
 
@@ -98,6 +105,12 @@ class CompanyFilter(django_filters.FilterSet):
                 )
             )
         return queryset
+
+
+class CompanyPublicFilter(CompanyFilter):
+    """CompanyFilter without the spare-capacity filter (see CapabilityPublicFilter)."""
+
+    min_spare_capacity = None
 
 
 class MembershipFilter(django_filters.FilterSet):

@@ -225,6 +225,66 @@ class CompanySerializer(serializers.ModelSerializer):
         ]
 
 
+class CertificationSerializer(serializers.ModelSerializer):
+    """A certified worker's qualification without the person's name."""
+
+    grade_display = serializers.CharField(source="get_grade_display", read_only=True)
+
+    class Meta:
+        model = CertifiedWorker
+        fields = ["trade", "grade", "grade_display", "certified_on"]
+        read_only_fields = fields
+
+
+class CompanyPublicSerializer(serializers.ModelSerializer):
+    """A member company as a buyer, a partner or any outsider sees it: what choosing needs
+    (name, region, networks, processes, certifications), never contacts or spare capacity.
+    Chosen by `members.selectors.sees_member_details`."""
+
+    memberships = CompanyMembershipSerializer(many=True, read_only=True)
+    capabilities = serializers.SerializerMethodField()
+    certifications = CertificationSerializer(source="certified_workers", many=True, read_only=True)
+
+    class Meta:
+        model = Company
+        fields = [
+            "id",
+            "legal_name",
+            "legal_name_kana",
+            "name_en",
+            "prefecture",
+            "city",
+            "memberships",
+            "capabilities",
+            "certifications",
+        ]
+        read_only_fields = fields
+
+    def get_capabilities(self, company) -> list[dict]:
+        return [
+            {
+                "id": c.id,
+                "process": c.process.code,
+                "material": c.material.code,
+                "finish_ra_um": str(c.finish_ra_um),
+            }
+            for c in company.capabilities.all()
+        ]
+
+
+class CapabilityPublicSerializer(CapabilitySerializer):
+    """A capability without spare capacity, its update time or notes (see
+    CompanyPublicSerializer)."""
+
+    class Meta(CapabilitySerializer.Meta):
+        fields = [
+            f
+            for f in CapabilitySerializer.Meta.fields
+            if f not in ("spare_capacity_per_month", "capacity_updated_at", "notes")
+        ]
+        read_only_fields = fields
+
+
 class MembershipSerializer(serializers.ModelSerializer):
     network = ScopedPrimaryKeyRelatedField(selectors.network_list)
     company = ScopedPrimaryKeyRelatedField(selectors.company_list)

@@ -101,9 +101,24 @@ class CompanyViewSet(
     selector = staticmethod(selectors.company_list)
     model = Company
     serializer_class = serializers.CompanySerializer
-    filterset_class = filters.CompanyFilter
     search_fields = ["legal_name", "legal_name_kana", "name_en", "city"]
     ordering_fields = ["legal_name_kana", "prefecture", "id", "updated_at"]
+
+    def _details(self) -> bool:
+        # The schema documents the full company; the answer is chosen by the caller's role.
+        if getattr(self, "swagger_fake_view", False):
+            return True
+        return selectors.sees_member_details(self.request.user)
+
+    def get_serializer_class(self):
+        """Buyers, partners and outsiders get the public company: no contacts, no capacity."""
+        if self._details():
+            return serializers.CompanySerializer
+        return serializers.CompanyPublicSerializer
+
+    @property
+    def filterset_class(self):
+        return filters.CompanyFilter if self._details() else filters.CompanyPublicFilter
 
     def perform_create(self, serializer):
         serializer.instance = services.company_create(
@@ -132,8 +147,26 @@ class CapabilityViewSet(
     selector = staticmethod(selectors.capability_list)
     model = Capability
     serializer_class = serializers.CapabilitySerializer
-    filterset_class = filters.CapabilityFilter
-    ordering_fields = ["finish_ra_um", "spare_capacity_per_month", "lead_time_days", "id"]
+
+    def _details(self) -> bool:
+        if getattr(self, "swagger_fake_view", False):
+            return True
+        return selectors.sees_member_details(self.request.user)
+
+    def get_serializer_class(self):
+        """Spare capacity (its value, filter and order) only for those who may see it."""
+        if self._details():
+            return serializers.CapabilitySerializer
+        return serializers.CapabilityPublicSerializer
+
+    @property
+    def filterset_class(self):
+        return filters.CapabilityFilter if self._details() else filters.CapabilityPublicFilter
+
+    @property
+    def ordering_fields(self):
+        fields = ["finish_ra_um", "lead_time_days", "id"]
+        return [*fields, "spare_capacity_per_month"] if self._details() else fields
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from members import selectors as member_selectors
 from members.permissions import roles_of
 
 from .. import execution, selectors
@@ -76,6 +77,8 @@ def project_delivery(request, pk: int, *, bound: dict | None = None):
         "orders/project_delivery.html",
         {
             "project": project,
+            # The lead as the viewer may see it: no contacts for the buyer (members.selectors).
+            "lead": member_selectors.company_card(viewer=viewer, company=project.lead),
             "inquiry": project.inquiry,
             "shipments": shipments,
             "accepted": accepted,
