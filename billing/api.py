@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from core import pdf
 from core.api import ScopedViewSet
 from core.errors import NotAllowed
+from core.pagination import KeysetPagination
 from members.models import Company, Network
 from members.permissions import roles_of
 
@@ -247,6 +248,7 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     selector = staticmethod(selectors.document_list)
     model = Document
     serializer_class = DocumentSerializer
+    pagination_class = KeysetPagination
     filter_backends = []
 
     def get_queryset(self):

@@ -5,7 +5,6 @@ applications are opened."""
 import dataclasses
 import datetime
 
-from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
@@ -68,7 +67,9 @@ def inquiry_list(*, viewer) -> QuerySet[Inquiry]:
     if roles.staff_network_ids:
         clauses.append(Q(network_id__in=roles.staff_network_ids))
     if roles.is_buyer:
-        clauses.append(Q(buyer__user=viewer))
+        # By the buyer's id (loaded with the user): a buyer's list and its count stay on the
+        # inquiry table, without a join to the buyers.
+        clauses.append(Q(buyer_id=viewer.buyer.pk))
     if roles.company_id:
         lead_of = Membership.objects.filter(
             network=OuterRef("network"),
@@ -98,9 +99,6 @@ def inquiry_as_submitted(inquiry: Inquiry, processes) -> Inquiry:
     Inquiry._meta.get_field("award").set_cached_value(inquiry, None)
     return inquiry
 
-
-# Per process, not the shared cache: a round trip to Redis cost as much as the count saved.
-_large_counts = LocMemCache("inquiry-counts", {"OPTIONS": {"MAX_ENTRIES": 1000}})
 
 # The inquiry's own columns in the API list; what it shows of related rows is added below.
 INQUIRY_ROW_COLUMNS = (
@@ -135,54 +133,31 @@ INQUIRY_ROW_COLUMNS = (
 )
 
 
-class InquiryRows:
-    """A filtered `inquiry_list` queryset as the API list's flat rows, for a paginator: one
-    query per page, no model instances, none of the detail's prefetches (who may see the
-    buyer and the award is the serializer's business, from these columns).
-
-    Counted on the inquiries alone: the rows' joins (material, buyer, award) would make the
-    count walk them all instead of the network's index. A large count (a network's whole
-    queue: tens of thousands of index entries, a third of the request) is remembered by the
-    process for a few seconds under `count_key`, which the caller derives from what decides
-    the query (the viewer and the filters); small ones, which a viewer may watch change, are
-    always exact. Only the count may lag, never the rows."""
-
-    COUNT_FROM = 1000
-    COUNT_SECONDS = 30
-
-    def __init__(self, queryset: QuerySet[Inquiry], *, count_key: str | None = None):
-        self.queryset = queryset.select_related(None).prefetch_related(None)
-        self.count_key = count_key
-
-    def count(self) -> int:
-        if self.count_key is None:
-            return self.queryset.count()
-        count = _large_counts.get(self.count_key)
-        if count is None:
-            count = self.queryset.count()
-            if count >= self.COUNT_FROM:
-                _large_counts.set(self.count_key, count, self.COUNT_SECONDS)
-        return count
-
-    def __getitem__(self, page: slice) -> list[dict]:
-        # On PostgreSQL the process codes come in the same query (an array subquery);
-        # elsewhere from a second one.
-        inline = connection.vendor == "postgresql"
-        codes = {"process_codes": _process_codes_array()} if inline else {}
-        rows = list(
-            self.queryset.values(
-                *INQUIRY_ROW_COLUMNS,
-                material_code=F("material__code"),
-                buyer_user_id=F("buyer__user_id"),
-                buyer_name=F("buyer__name"),
-                buyer_organisation=F("buyer__organisation"),
-                award_company_id=F("award__company_id"),
-                award_company_name=F("award__company__legal_name"),
-                award_status=F("award__status"),
-                **codes,
-            )[page]
+def inquiry_rows(queryset: QuerySet[Inquiry]) -> list[dict]:
+    """A filtered, ordered and sliced `inquiry_list` queryset (one page) as the API list's
+    flat rows: one query, no model instances, none of the detail's prefetches (who may see
+    the buyer and the award is the serializer's business, from these columns). The list is
+    paged by keyset, so it is never counted."""
+    # On PostgreSQL the process codes come in the same query (an array subquery);
+    # elsewhere from a second one.
+    inline = connection.vendor == "postgresql"
+    codes = {"process_codes": _process_codes_array()} if inline else {}
+    rows = list(
+        queryset.select_related(None)
+        .prefetch_related(None)
+        .values(
+            *INQUIRY_ROW_COLUMNS,
+            material_code=F("material__code"),
+            buyer_user_id=F("buyer__user_id"),
+            buyer_name=F("buyer__name"),
+            buyer_organisation=F("buyer__organisation"),
+            award_company_id=F("award__company_id"),
+            award_company_name=F("award__company__legal_name"),
+            award_status=F("award__status"),
+            **codes,
         )
-        return rows if inline else _add_process_codes(rows)
+    )
+    return rows if inline else _add_process_codes(rows)
 
 
 def _process_links():

@@ -15,7 +15,6 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.http import FileResponse, Http404
@@ -31,6 +30,7 @@ from django.views.decorators.http import require_POST
 from brokerage.context_processors import unread_notification_count
 from core.errors import BrokerageError, NotAllowed
 from core.lockout import client_ip
+from core.pagination import ExactPaginator
 from members import selectors as member_selectors
 from members.forms import apply_service_error, call_service
 from members.models import (
@@ -280,12 +280,18 @@ def inquiry_phone(request, network_id: int):
 
 @login_required
 def my_inquiries(request):
-    inquiries = selectors.inquiry_list(viewer=request.user).filter(buyer__user=request.user)
-    page = Paginator(inquiries, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    roles = roles_of(request.user)
+    inquiries = selectors.inquiry_list(viewer=request.user)
+    # The buyer's own, by the buyer's id: counted on the inquiries alone.
+    if roles.is_buyer:
+        inquiries = inquiries.filter(buyer_id=request.user.buyer.pk)
+    else:
+        inquiries = inquiries.none()
+    page = ExactPaginator(inquiries, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return _render(
         request,
         "orders/my_inquiries.html",
-        {"page": page, "is_buyer": roles_of(request.user).is_buyer},
+        {"page": page, "is_buyer": roles.is_buyer},
     )
 
 
@@ -496,7 +502,7 @@ def inquiry_queue(request):
     inquiries = inquiries.order_by("application_deadline", "submitted_at", "id")
     if tab == "done":
         inquiries = inquiries.order_by("-closed_at", "-id")
-    page = Paginator(inquiries, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ExactPaginator(inquiries, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     at_risk = set(selectors.inquiries_at_risk(viewer=request.user).values_list("pk", flat=True))
     now = timezone.now()
     rows = [
@@ -1052,7 +1058,7 @@ def my_applications(request):
         .prefetch_related(None)
         .order_by("-created_at", "-id")
     )
-    page = Paginator(applications, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ExactPaginator(applications, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     for application in page.object_list:
         application.result = _result_of(application)
     return _render(request, "orders/my_applications.html", {"page": page})

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from brokerage import notifications, selectors
 from brokerage.models import Notification
 from core.api import ScopedViewSet
+from core.pagination import KeysetPagination
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -21,6 +22,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     selector = staticmethod(selectors.notification_list)
     model = Notification
     serializer_class = NotificationSerializer
+    pagination_class = KeysetPagination
     ordering_fields = ["created_at"]
 
     def get_queryset(self):

@@ -1,8 +1,5 @@
 """The inquiry flow over HTTP: thin views, one service each."""
 
-import hashlib
-
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,7 +10,7 @@ from rest_framework.response import Response
 
 from core.api import ScopedViewSet
 from core.errors import BrokerageError, NotAllowed
-from core.pagination import Pagination
+from core.pagination import KeysetPagination
 from members.permissions import roles_of
 from orders import selectors, services
 from orders.models import Application, Inquiry
@@ -28,21 +25,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-PAGE_PARAMS = {"page", "page_size"}
-
-
-class WholePagesPaginator(Paginator):
-    """Slices whole pages, not up to the count: a remembered count may lag a few rows, and
-    the last page must still show every row."""
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
-
-
-class InquiryPagination(Pagination):
-    django_paginator_class = WholePagesPaginator
+PAGE_PARAMS = {"cursor", "page_size"}
 
 
 class InquiryViewSet(
@@ -53,7 +36,7 @@ class InquiryViewSet(
 
     selector = staticmethod(selectors.inquiry_list)
     model = Inquiry
-    pagination_class = InquiryPagination
+    pagination_class = KeysetPagination
     filterset_class = filters.InquiryFilter
     search_fields = ["reference", "title"]
     ordering_fields = ["submitted_at", "application_deadline", "desired_delivery_date", "id"]
@@ -73,11 +56,10 @@ class InquiryViewSet(
         return super().filter_queryset(queryset)
 
     def list(self, request):
-        # The viewer and the filters decide the query, so its count.
-        params = sorted((k, v) for k, v in request.query_params.lists() if k not in PAGE_PARAMS)
-        count_key = hashlib.sha256(f"{request.user.pk}:{params!r}".encode()).hexdigest()
-        rows = selectors.InquiryRows(self.filter_queryset(self.get_queryset()), count_key=count_key)
-        page = self.paginate_queryset(rows)
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginator.paginate_queryset(
+            queryset, request, view=self, rows=selectors.inquiry_rows
+        )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def _out(self, inquiry, status_code=status.HTTP_200_OK):
@@ -302,7 +284,10 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     selector = staticmethod(selectors.application_list)
     model = Application
     serializer_class = serializers.ApplicationSerializer
+    pagination_class = KeysetPagination
     filterset_fields = ["inquiry", "status"]
+    # Named, so a cursor (which carries the last row's ordering values) holds only these.
+    ordering_fields = ["created_at", "id"]
 
     @extend_schema(
         request=serializers.ApplicationInputSerializer,

@@ -179,4 +179,4 @@ def test_inbox_api_shows_only_own_and_marks_read(api, db):
     assert api.as_(me).post(f"/api/v1/notifications/{theirs.pk}/read/").status_code == 404
     mine = Notification.objects.get(recipient=me)
     assert api.as_(me).post(f"/api/v1/notifications/{mine.pk}/read/").json()["read_at"]
-    assert api.as_(me).get("/api/v1/notifications/?unread=true").json()["count"] == 0
+    assert api.as_(me).get("/api/v1/notifications/?unread=true").json()["results"] == []
