@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import DomainEvent
-from members.models import StaffRole, User
+from members import accounts
+from members.models import PasswordResetRequest, StaffRole, User
 from orders import services as order_services
 from orders.models import (
     Application,
@@ -320,6 +321,23 @@ def _dispatch_work(event: DomainEvent) -> None:
         )
 
 
+def _dispatch_password_reset(event: DomainEvent) -> None:
+    """Each active account with the requested address gets the reset e-mail; an unknown
+    address gets nothing (the visitor saw the same page either way). The link is added
+    when the e-mail is sent (brokerage.notifications), so no token is stored."""
+    reset = PasswordResetRequest.objects.filter(pk=event.aggregate_id).first()
+    if reset is None:
+        return
+    notify(
+        recipients=accounts.password_reset_recipients(reset),
+        event_key=_event_key(event, "password_reset"),
+        kind=event.kind,
+        template="password_reset",
+        context={"reset": reset},
+        link="",
+    )
+
+
 # Outcomes of a stage inquiry that may complete its process chain.
 STAGE_OUTCOMES = frozenset(
     {"award.confirmed", "inquiry.rejected", "inquiry.referral", "inquiry.withdrawn"}
@@ -366,6 +384,8 @@ def event_dispatch(*, event_id: int) -> bool:
             _dispatch_invitation(event)
         elif event.aggregate in WORK_AGGREGATES:
             _dispatch_work(event)
+        elif event.kind == accounts.PASSWORD_RESET_EVENT:
+            _dispatch_password_reset(event)
         # Partners' change feed and webhooks; last, so the feed's lock is held briefly.
         partner_event_fan_out(event=event)
         event.dispatched_at = timezone.now()

@@ -16,6 +16,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from kombu.exceptions import OperationalError
 
+from members.accounts import PASSWORD_RESET_EVENT, password_reset_path
+
 from .models import EmailStatus, Notification
 
 logger = logging.getLogger(__name__)
@@ -108,10 +110,19 @@ def enqueue_delivery(notification_ids: Iterable[int]) -> int:
 MAX_ATTEMPTS = 8
 
 
+def _email_body(notification: Notification) -> str:
+    link = notification.link
+    if notification.kind == PASSWORD_RESET_EVENT:
+        # The reset token is made now and exists only in the e-mail: nothing stored (the
+        # notification, the queue) holds a link that could be replayed later.
+        link = password_reset_path(notification.recipient)
+    return f"{notification.body}\n\n{settings.SITE_URL}{link}"
+
+
 def _message(notification: Notification, connection) -> EmailMessage:
     return EmailMessage(
         subject=notification.subject,
-        body=f"{notification.body}\n\n{settings.SITE_URL}{notification.link}",
+        body=_email_body(notification),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient.email],
         connection=connection,
@@ -177,7 +188,7 @@ def notification_deliver(*, notification_id: int) -> bool:
         try:
             send_mail(
                 subject=notification.subject,
-                message=f"{notification.body}\n\n{settings.SITE_URL}{notification.link}",
+                message=_email_body(notification),
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 recipient_list=[notification.recipient.email],
             )

@@ -44,6 +44,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "axes",
+    # Two-factor sign-in (members.accounts): TOTP authenticators and printed backup codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # Partner API keys: hashed, found by prefix (brokerage.PartnerApiKey subclasses its model).
     "rest_framework_api_key",
     "csp",
@@ -66,6 +70,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whether this session was verified with a second factor; then the gate that sends a
+    # user who owes one to the code page or to enrolment, pages and API alike.
+    "django_otp.middleware.OTPMiddleware",
+    "members.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as its documentation asks: it turns a lockout into a 429 page.
@@ -266,6 +274,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "core.lockout.LockoutHandler"
 AXES_CLIENT_IP_CALLABLE = "core.lockout.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Password reset: a link is valid for an hour from its e-mail's sending; requests per hour
+# per e-mail address typed and per visitor's address (members.accounts).
+PASSWORD_RESET_TIMEOUT = 60 * 60
+PASSWORD_RESET_PER_HOUR_PER_EMAIL = env.int("PASSWORD_RESET_PER_HOUR_PER_EMAIL", default=3)
+PASSWORD_RESET_PER_HOUR_PER_ADDRESS = env.int("PASSWORD_RESET_PER_HOUR_PER_ADDRESS", default=10)
+# Two-factor sign-in: the name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Joint-order platform")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -307,7 +322,8 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "core.auth.LockoutAwareBasicAuthentication",
+        # HTTP Basic with the login lockout; refused for accounts with a second factor.
+        "members.auth.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [

@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 class LockoutAwareBasicScheme(BasicScheme):
     target_class = "core.auth.LockoutAwareBasicAuthentication"
+    match_subclasses = True  # members.auth.BasicAuthentication refines it
 
 
 class ErrorItemSerializer(serializers.Serializer):

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class MembersConfig(AppConfig):
     name = "members"
     verbose_name = _("Members")
+
+    def ready(self):
+        # Connects the two-factor gate's sign-in receiver (members.middleware).
+        from . import middleware  # noqa: F401

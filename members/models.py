@@ -856,3 +856,27 @@ class Probation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.lifted_at is None
+
+
+class PasswordResetRequest(models.Model):
+    """A request to reset a password (パスワード再設定の依頼), written for every address a
+    visitor types, known or not, so both answers cost the same. The hourly limits per
+    visitor's address and per e-mail address count these rows; the `user.password_reset`
+    event that points here is turned into the e-mail by the brokerage dispatcher, which looks
+    the address up. The reset link (token) is made when the e-mail is sent and stored nowhere.
+    """
+
+    email = models.EmailField(_("e-mail"))  # lower-cased: the per-address limit counts it
+    ip_address = models.GenericIPAddressField(_("visitor's address"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("password reset request")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["email", "created_at"]),
+            models.Index(fields=["ip_address", "created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.email} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,12 +1,40 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import account_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", account_views.LoginView.as_view(), name="login"),
+    path("login/code/", account_views.two_factor_verify, name="two_factor_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Two-factor sign-in and password reset (members.accounts).
+    path("account/two-factor/", account_views.two_factor, name="two_factor"),
+    path("account/two-factor/setup/", account_views.two_factor_setup, name="two_factor_setup"),
+    path(
+        "account/two-factor/backup-codes/",
+        account_views.two_factor_backup_codes,
+        name="two_factor_backup_codes",
+    ),
+    path(
+        "account/two-factor/disable/", account_views.two_factor_disable, name="two_factor_disable"
+    ),
+    path("password-reset/", account_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     # Companies and their capabilities.
     path("my-company/", views.my_company, name="my_company"),
     path("my-company/capabilities/", views.my_capabilities, name="my_capabilities"),
