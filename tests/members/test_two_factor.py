@@ -281,3 +281,17 @@ def test_the_login_page_and_header_link_the_settings(member):
     client = Client()
     client.force_login(member)
     assert re.search(r'href="/account/two-factor/"', client.get("/").content.decode())
+
+
+def test_the_admin_login_leads_to_the_one_login_with_the_code_step(db):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    enrolled(admin)
+    client = Client()
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    login_page = client.get(response["Location"])
+    assert login_page.status_code == 302
+    assert login_page["Location"] == "/login/?next=/admin/"
+    # Posting the password to the admin's old address signs nobody in.
+    client.post("/admin/login/", {"username": admin.username, "password": PASSWORD})
+    assert "_auth_user_id" not in client.session
