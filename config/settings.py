@@ -321,9 +321,11 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         # HTTP Basic with the login lockout; refused for accounts with a second factor.
+        # First, because DRF asks the first class for the `WWW-Authenticate` challenge:
+        # missing or wrong credentials answer 401 + `Basic realm="api"`, not 403.
         "members.auth.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -349,6 +351,7 @@ DRF_STANDARDIZED_ERRORS = {
         "406",
         "409",
         "415",
+        "422",
         "429",
         "500",
     ],

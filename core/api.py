@@ -9,15 +9,29 @@ from rest_framework.fields import get_error_detail
 from .errors import BrokerageError
 
 
-class ConflictError(exceptions.ValidationError):
-    """A 409 that still names the field at fault, in the validation-error format."""
+class ConflictError(exceptions.APIException):
+    """409: the request is valid but collides with the state of the data (a duplicate, a
+    move the object's state does not allow, a request still running). Typed as a client
+    error, not a validation error, with the code and, where there is one, the field at
+    fault: `{"type": "client_error", "errors": [{"code", "detail", "attr"}]}`."""
 
     status_code = 409
     default_code = "conflict"
+    default_detail = "This change conflicts with the current state."
+
+
+class UnprocessableError(exceptions.APIException):
+    """422: a well-formed request that cannot be carried out as sent (an `Idempotency-Key`
+    reused with another body); typed as a client error, like the 409s."""
+
+    status_code = 422
+    default_code = "unprocessable"
+    default_detail = "This request cannot be processed."
 
 
 class DomainExceptionHandler(ExceptionHandler):
-    """Maps domain errors to HTTP: rule → 400, not allowed → 403, state or duplicate → 409.
+    """Maps domain errors to HTTP: rule → 400, not allowed → 403, state or duplicate → 409,
+    a reused idempotency key → 422.
 
     Objects the caller may not see never reach a service: the scoped queryset answers 404.
     """
@@ -30,6 +44,8 @@ class DomainExceptionHandler(ExceptionHandler):
                 return exceptions.PermissionDenied(exc.message, code=exc.code)
             if exc.status_code == 409:
                 return ConflictError(detail)
+            if exc.status_code == 422:
+                return UnprocessableError(detail)
             return exceptions.ValidationError(detail)
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(get_error_detail(exc))

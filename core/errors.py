@@ -41,3 +41,17 @@ class TooManyRequests(BrokerageError):
 
     status_code = 429
     code = "too_many_requests"
+
+
+class IdempotencyKeyReused(BrokerageError):
+    """An `Idempotency-Key` sent again with another request body (422): the first request's
+    result is never returned for a different request."""
+
+    status_code = 422
+    code = "idempotency_key_reused"
+
+
+class RequestInProgress(Conflict):
+    """The first request with this `Idempotency-Key` is still running (409); retry later."""
+
+    code = "request_in_progress"

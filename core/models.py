@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 
 class StatusChange(models.Model):
@@ -67,3 +68,36 @@ class DomainEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.aggregate}#{self.aggregate_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """A create request sent with an `Idempotency-Key`: who sent it, for which operation,
+    a hash of its canonical body, whether it is still running, and what it made.
+
+    Inserted and committed on its own before the work starts (core.idempotency), so a second
+    request with the same key finds it at once instead of waiting on the first one's
+    transaction: still running → 409, another body → 422, done → the first result again."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        DONE = "done"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=60)  # the operation, e.g. "inquiry.create"
+    key = models.CharField(max_length=100)
+    body_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    result_id = models.PositiveBigIntegerField(null=True, blank=True)  # the object it made
+    # When the request now running started (a retry may take over one that died).
+    started_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "scope", "key"], name="one_request_per_idempotency_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.scope} {self.key} ({self.status})"

@@ -7,8 +7,9 @@ and codes. Services add rule violations that name other fields and codes
 """
 
 from drf_spectacular.authentication import BasicScheme
+from drf_spectacular.utils import OpenApiResponse
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
-from drf_standardized_errors.openapi_serializers import ValidationErrorEnum
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ValidationErrorEnum
 from rest_framework import serializers
 
 
@@ -30,10 +31,30 @@ class ValidationErrorResponseSerializer(serializers.Serializer):
 
 class ConflictErrorResponseSerializer(serializers.Serializer):
     """409: a duplicate, or a state that does not allow the move (code
-    `invalid_transition`); `attr` names the field when there is one."""
+    `invalid_transition`), or the same `Idempotency-Key` while its first request still runs
+    (`request_in_progress`); typed `client_error`, `attr` names the field when there is one."""
 
-    type = serializers.ChoiceField(choices=ValidationErrorEnum.choices)
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
     errors = ErrorItemSerializer(many=True)
+
+
+class UnprocessableErrorResponseSerializer(ConflictErrorResponseSerializer):
+    """422: the request cannot be carried out as sent (code `idempotency_key_reused`: the
+    `Idempotency-Key` was used with another body); typed `client_error`."""
+
+
+# The error answers of a create taking an `Idempotency-Key` (core.idempotency).
+IDEMPOTENCY_ERROR_RESPONSES = {
+    409: OpenApiResponse(
+        ConflictErrorResponseSerializer,
+        description="`request_in_progress`: the first request with this Idempotency-Key is "
+        "still running; retry to get its result. (Also the create's other conflicts.)",
+    ),
+    422: OpenApiResponse(
+        UnprocessableErrorResponseSerializer,
+        description="`idempotency_key_reused`: the key was used with a different body.",
+    ),
+}
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):
@@ -50,6 +71,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         )
 
     def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        if status_code == "422":
+            return False  # only where an endpoint declares it (Idempotency-Key creates)
         if status_code == "409":
             return status_code not in responses and self.method in (
                 "POST",

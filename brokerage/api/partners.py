@@ -27,8 +27,11 @@ from brokerage.models import (
     FeedAudience,
     FeedEntry,
     PartnerApiKey,
+    PartnerInquiry,
     ReferralOffer,
 )
+from core import idempotency
+from core.schema import IDEMPOTENCY_ERROR_RESPONSES
 from core.throttling import AtomicRateThrottle
 from members.models import Buyer, Network
 from orders.api.serializers import (
@@ -381,7 +384,9 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description=(
         "Up to 100 characters, unique per inquiry within the partner (e.g. a UUID). A retry "
-        "with the same key returns the first inquiry with 200 instead of creating another."
+        "with the same key and body returns the first inquiry with 200 instead of creating "
+        "another; the same key with another body answers 422 (`idempotency_key_reused`), "
+        "and while the first request is still running 409 (`request_in_progress`)."
     ),
 )
 
@@ -467,7 +472,11 @@ class PartnerInquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Pa
             "timeout cannot create a second inquiry."
         ),
         request=PartnerInquiryInputSerializer,
-        responses={201: PartnerInquirySerializer, 200: PartnerInquirySerializer},
+        responses={
+            201: PartnerInquirySerializer,
+            200: PartnerInquirySerializer,
+            **IDEMPOTENCY_ERROR_RESPONSES,
+        },
         parameters=[IDEMPOTENCY_HEADER],
         examples=[OpenApiExample("Tumblers", value=SUBMIT_EXAMPLE, request_only=True)],
     )
@@ -477,13 +486,38 @@ class PartnerInquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Pa
         data = dict(ser.validated_data)
         buyer_data = data.pop("buyer")
         partner_reference = data.pop("partner_reference", "")
-        inquiry, created = partners.partner_inquiry_submit(
-            organisation=self.organisation,
-            data=data,
-            buyer_data=buyer_data,
-            idempotency_key=request.headers.get("Idempotency-Key", "")[:100],
-            partner_reference=partner_reference,
-        )
+        key = idempotency.request_key(request)
+        claim = None
+        if key:  # the same rules as a buyer's create (core.idempotency): 200, 409 or 422
+            claim = idempotency.idempotency_claim(
+                user=request.user,
+                scope="partner.inquiry.create",
+                key=key,
+                body_hash=idempotency.request_body_hash(request),
+                find_result=lambda: (
+                    PartnerInquiry.objects.filter(
+                        organisation=self.organisation, idempotency_key=key
+                    )
+                    .values_list("inquiry_id", flat=True)
+                    .first()
+                ),
+            )
+            if claim.result_id is not None:
+                return self._out(Inquiry(pk=claim.result_id))
+        try:
+            inquiry, created = partners.partner_inquiry_submit(
+                organisation=self.organisation,
+                data=data,
+                buyer_data=buyer_data,
+                idempotency_key=key,
+                partner_reference=partner_reference,
+            )
+        except BaseException:
+            if claim is not None:
+                idempotency.idempotency_release(claim)
+            raise
+        if claim is not None:
+            idempotency.idempotency_complete(claim, result_id=inquiry.pk)
         return self._out(inquiry, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(

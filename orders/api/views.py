@@ -8,9 +8,11 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from core import idempotency
 from core.api import ScopedViewSet
 from core.errors import BrokerageError, NotAllowed
 from core.pagination import KeysetPagination
+from core.schema import IDEMPOTENCY_ERROR_RESPONSES
 from members.permissions import roles_of
 from orders import selectors, services
 from orders.models import Application, Inquiry
@@ -21,7 +23,12 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="Retrying a create with the same key returns the first inquiry (200).",
+    description=(
+        "Up to 100 characters, new for each inquiry (e.g. a UUID). Retrying with the same key "
+        "and the same body returns the first inquiry (200); the same key with another body "
+        "answers 422 (`idempotency_key_reused`), and while the first request is still "
+        "running 409 (`request_in_progress`)."
+    ),
 )
 
 
@@ -68,7 +75,11 @@ class InquiryViewSet(
 
     @extend_schema(
         request=serializers.InquiryInputSerializer,
-        responses={201: serializers.InquirySerializer, 200: serializers.InquirySerializer},
+        responses={
+            201: serializers.InquirySerializer,
+            200: serializers.InquirySerializer,
+            **IDEMPOTENCY_ERROR_RESPONSES,
+        },
         parameters=[IDEMPOTENCY_HEADER],
     )
     def create(self, request):
@@ -77,21 +88,37 @@ class InquiryViewSet(
         data = dict(ser.validated_data)
         network = data.pop("network")
         buyer_data = data.pop("buyer", None)
-        key = request.headers.get("Idempotency-Key", "")[:100]
-        existed = (
-            bool(key)
-            and Inquiry.objects.filter(entered_by=request.user, idempotency_key=key).exists()
-        )
+        key = idempotency.request_key(request)
+        claim = None
+        if key:
+            claim = idempotency.idempotency_claim(
+                user=request.user,
+                scope="inquiry.create",
+                key=key,
+                body_hash=idempotency.request_body_hash(request),
+                find_result=lambda: (
+                    Inquiry.objects.filter(entered_by=request.user, idempotency_key=key)
+                    .values_list("pk", flat=True)
+                    .first()
+                ),
+            )
+            if claim.result_id is not None:  # a retry: the first request's inquiry
+                return self._out(Inquiry(pk=claim.result_id))
         processes = data.get("processes", [])
-        inquiry = services.inquiry_submit(
-            actor=request.user,
-            network=network,
-            data=data,
-            buyer_data=buyer_data,
-            idempotency_key=key,
-        )
-        if existed:
-            return self._out(inquiry)
+        try:
+            inquiry = services.inquiry_submit(
+                actor=request.user,
+                network=network,
+                data=data,
+                buyer_data=buyer_data,
+                idempotency_key=key,
+            )
+        except BaseException:
+            if claim is not None:
+                idempotency.idempotency_release(claim)
+            raise
+        if claim is not None:
+            idempotency.idempotency_complete(claim, result_id=inquiry.pk)
         inquiry = selectors.inquiry_as_submitted(inquiry, processes)
         return Response(self.get_serializer(inquiry).data, status=status.HTTP_201_CREATED)
 

@@ -411,7 +411,7 @@ def test_home_pages_link_the_record(client, history, people, today):
         ("lead", 404),
         ("member", 404),
         ("buyer", 404),
-        ("anonymous", 403),  # session authentication first: DRF answers 403, not 401
+        ("anonymous", 401),  # no credentials: 401 with a Basic challenge
     ],
 )
 def test_record_api_by_role(api, history, people, today, who, status):
@@ -521,4 +521,4 @@ def test_scorecards_api_figures(api, history, today):
             "probation": None,
         }
     ]
-    assert api.get("/api/v1/scorecards/").status_code == 403
+    assert api.get("/api/v1/scorecards/").status_code == 401  # anonymous: a challenge

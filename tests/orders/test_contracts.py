@@ -174,7 +174,7 @@ def test_agreement_pdf_before_and_after_acceptance(agreement, party, lead):
         ("buyer_user", 404),
         ("committee_user", 404),
         ("other_secretariat_user", 404),
-        ("anonymous", 403),  # no credentials: session authentication answers 403
+        ("anonymous", 401),  # no credentials: 401 with a Basic challenge
     ],
 )
 def test_agreement_pdf_api_is_for_whoever_sees_the_agreement(
@@ -359,7 +359,7 @@ def test_secretariat_saves_through_the_api(api, network, secretariat_user, commi
         ("buyer_user", 403),
         ("committee_user", 403),
         ("other_secretariat_user", 403),
-        ("anonymous", 403),  # no credentials: session authentication answers 403
+        ("anonymous", 401),  # no credentials: 401 with a Basic challenge
     ],
 )
 def test_only_the_secretariat_writes_through_the_api(api, request, network, role, expected):
