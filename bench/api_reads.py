@@ -2,12 +2,14 @@
 
 100,000 inquiries over four networks and every status (a tenth awarded, with their
 applications); the secretariat of the largest network lists `/api/v1/inquiries/?page_size=50`
-through gunicorn with 2 sync workers (as in production, DEBUG=False), loaded for
-BENCH_DURATION seconds (default 30) by a small threaded http.client generator, in turns with the
-baseline: a bare Django view in the same gunicorn returning the same rows and columns as the
-list (bench/urls.py) from one raw SQL query.
-Targets: ratio of requests/s to the bare view ≥ 0.5; queries per request equal for page sizes
-10 and 50.
+(the first page) and a page 20 pages deep (the `next` cursor of page 19) through gunicorn with
+2 sync workers (as in production, DEBUG=False), each loaded for BENCH_DURATION seconds
+(default 30) by a small threaded http.client generator, in turns with the baseline: a bare
+Django view in the same gunicorn returning the same rows and columns as the list
+(bench/urls.py) from one raw SQL query with the same keyset (position, LIMIT page + 1).
+The list is paged by keyset: no count, cached or not.
+Targets: ratio of requests/s to the bare view ≥ 0.5 on both pages; queries per request equal
+for page sizes 10 and 50 and for a cursor page.
 
 Also home of the helpers the HTTP benchmarks share (gunicorn subprocess, sessions, load).
 """
@@ -22,6 +24,7 @@ import statistics
 import subprocess
 import threading
 import time
+import urllib.parse
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -339,17 +342,46 @@ def build(rng: random.Random):
     return networks, secretariat
 
 
-def queries_per_request(user, page_size: int) -> int:
+def queries_per_request(user, page_size: int, *, cursor_page: bool = False) -> int:
     from rest_framework.test import APIClient
 
     client = APIClient()
     # A session, as in production: the user and its roles are read again for each request.
     client.force_login(user)
-    client.get(f"/api/v1/inquiries/?page_size={page_size}")  # warm
+    path = f"/api/v1/inquiries/?page_size={page_size}"
+    first = client.get(path)  # warm
+    if cursor_page:
+        path = first.json()["next"]
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(f"/api/v1/inquiries/?page_size={page_size}")
+        response = client.get(path)
     assert response.status_code == 200, response.content[:500]
     return len(ctx.captured_queries)
+
+
+DEEP_PAGES = 20
+
+
+def _path(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def deep_paths(port: int, headers: dict, network_id: int) -> tuple[str, str]:
+    """The API path of page DEEP_PAGES (following `next`) and the bare view's path for the
+    same page (after the last row of the page before it)."""
+    from orders.models import Inquiry
+
+    path, last_id = "/api/v1/inquiries/?page_size=50", None
+    for _ in range(DEEP_PAGES - 1):
+        status, body = get(port, path, headers)
+        assert status == 200, body[:500]
+        page = json.loads(body)
+        last_id, path = page["results"][-1]["id"], _path(page["next"])
+    after = Inquiry.objects.get(pk=last_id).submitted_at.isoformat()
+    query = urllib.parse.urlencode(
+        {"network": network_id, "page_size": 50, "after": after, "after_id": last_id}
+    )
+    return path, f"/bench/raw-inquiries/?{query}"
 
 
 def run() -> dict:
@@ -360,6 +392,7 @@ def run() -> dict:
     visible = Inquiry.objects.filter(network=networks[0]).count()
     q10 = queries_per_request(secretariat, 10)
     q50 = queries_per_request(secretariat, 50)
+    q_cursor = queries_per_request(secretariat, 50, cursor_page=True)
     cookie, _csrf = session_cookie(secretariat)
     headers = {"Cookie": cookie, "Accept": "application/json"}
     api_path = "/api/v1/inquiries/?page_size=50"
@@ -367,23 +400,34 @@ def run() -> dict:
     concurrency = int(os.environ.get("BENCH_CONCURRENCY", "4"))
     seconds = duration()
     with gunicorn(workers=2) as port:
-        status, body = get(port, api_path, headers)
-        assert status == 200, body[:500]
-        api_ids = [r["id"] for r in json.loads(body)["results"]]
-        status, body = get(port, raw_path)
-        raw_ids = [r["id"] for r in json.loads(body)["results"]]
-        assert api_ids == raw_ids, "the bare view returns other rows"
-        for path, hdr in ((api_path, headers), (raw_path, {})):  # warm both workers
+        api_deep, raw_deep = deep_paths(port, headers, networks[0].pk)
+        targets = {
+            "api": (api_path, headers),
+            "raw": (raw_path, {}),
+            "api_deep": (api_deep, headers),
+            "raw_deep": (raw_deep, {}),
+        }
+        for api_name, raw_name in (("api", "raw"), ("api_deep", "raw_deep")):
+            status, body = get(port, *targets[api_name])
+            assert status == 200, body[:500]
+            page = json.loads(body)
+            status, body = get(port, *targets[raw_name])
+            raw_page = json.loads(body)
+            assert [r["id"] for r in page["results"]] == [r["id"] for r in raw_page["results"]], (
+                f"the bare view returns other rows ({api_name})"
+            )
+            assert (page["next"] is not None) == raw_page["more"]
+        for path, hdr in targets.values():  # warm both workers
             load(port, path, hdr, 2, concurrency)
         progress(
-            f"loading the API endpoint and the bare raw-SQL view, {seconds:.0f} s each in"
-            f" turns ({concurrency} clients)"
+            f"loading the API endpoint and the bare raw-SQL view, first page and page"
+            f" {DEEP_PAGES}, {seconds:.0f} s each in turns ({concurrency} clients)"
         )
-        measured = load_alternating(
-            port, {"api": (api_path, headers), "raw": (raw_path, {})}, seconds, concurrency
-        )
+        measured = load_alternating(port, targets, seconds, concurrency)
         api, raw = measured["api"], measured["raw"]
+        deep, raw_deep_rps = measured["api_deep"], measured["raw_deep"]
     ratio = round(api["rps"] / raw["rps"], 2) if raw["rps"] else None
+    ratio_deep = round(deep["rps"] / raw_deep_rps["rps"], 2) if raw_deep_rps["rps"] else None
     return report(
         "api_reads",
         inquiries=N_INQUIRIES,
@@ -398,8 +442,27 @@ def run() -> dict:
         raw_rps=raw["rps"],
         raw_p95_ms=raw["p95_ms"],
         ratio_to_raw=ratio,
+        deep_page=DEEP_PAGES,
+        deep_api_rps=deep["rps"],
+        deep_api_p95_ms=deep["p95_ms"],
+        deep_api_errors=deep["errors"],
+        deep_raw_rps=raw_deep_rps["rps"],
+        deep_ratio_to_raw=ratio_deep,
         queries_page_10=q10,
         queries_page_50=q50,
-        targets={"ratio_to_raw": ">= 0.5", "queries_page_10 == queries_page_50": True},
-        met=bool(ratio and ratio >= 0.5 and q10 == q50 and api["errors"] == 0),
+        queries_cursor_page=q_cursor,
+        pagination="keyset (cursor), no count",
+        targets={
+            "ratio_to_raw": ">= 0.5",
+            "deep_ratio_to_raw": ">= 0.5",
+            "queries_page_10 == queries_page_50 == queries_cursor_page": True,
+        },
+        met=bool(
+            ratio
+            and ratio >= 0.5
+            and ratio_deep
+            and ratio_deep >= 0.5
+            and q10 == q50 == q_cursor
+            and api["errors"] == deep["errors"] == 0
+        ),
     )

@@ -1,8 +1,10 @@
 """The app's URLs plus bare baseline views for benchmarks 2 and 3 (only in the bench's
 gunicorn).
 
-`raw-inquiries` returns the secretariat's first page of inquiries from one raw SQL query, with
-no authentication, serializer or pagination count: the floor the real list is compared to.
+`raw-inquiries` returns a page of the secretariat's inquiries from one raw SQL query, with no
+authentication, serializer or cursor signing, paged as the API is (keyset on (submitted_at,
+id), newest first, one row more than the page to know whether another follows; `after` and
+`after_id` give the position): the floor the real list is compared to.
 `raw-submit` saves the same inquiry as a submission with raw SQL in one transaction (its
 material and processes looked up, the row and its process links inserted), with no
 authentication, validation, reference counter, audit trail or event: the floor of a
@@ -36,10 +38,14 @@ SELECT i.id, i.reference, i.network_id, i.status, i.title, i.description, m.code
   JOIN members_buyer b ON b.id = i.buyer_id
   LEFT JOIN orders_award a ON a.inquiry_id = i.id
   LEFT JOIN members_company c ON c.id = a.company_id
- WHERE i.network_id = %s
+ WHERE i.network_id = %s{keyset}
  ORDER BY i.submitted_at DESC, i.id DESC
  LIMIT %s
 """
+# The API's keyset condition after a row (its redundant first bound gives the index a start).
+KEYSET = (
+    " AND i.submitted_at <= %s AND (i.submitted_at < %s OR (i.submitted_at = %s AND i.id < %s))"
+)
 # The list's columns (InquiryListSerializer), the award's flat.
 COLUMNS = [
     "id", "reference", "network", "status", "title", "description", "material", "processes",
@@ -58,13 +64,16 @@ def raw_inquiries(request):
         if connection.vendor == "postgresql"
         else "group_concat(p.code)"
     )
+    size = int(request.GET.get("page_size", 50))
+    params, keyset = [int(request.GET["network"])], ""
+    if "after" in request.GET:
+        after, after_id = request.GET["after"], int(request.GET["after_id"])
+        params, keyset = [*params, after, after, after, after_id], KEYSET
     with connection.cursor() as cursor:
-        cursor.execute(
-            RAW_SQL.format(agg=agg),
-            [int(request.GET["network"]), int(request.GET.get("page_size", 50))],
-        )
+        cursor.execute(RAW_SQL.format(agg=agg, keyset=keyset), [*params, size + 1])
         rows = [dict(zip(COLUMNS, row, strict=True)) for row in cursor.fetchall()]
-    body = json.dumps({"results": rows}, default=str, ensure_ascii=False)
+    more = len(rows) > size
+    body = json.dumps({"more": more, "results": rows[:size]}, default=str, ensure_ascii=False)
     return HttpResponse(body, content_type="application/json")
 
 

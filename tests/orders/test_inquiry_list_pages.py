@@ -204,3 +204,18 @@ def test_a_page_number_past_the_end_shows_the_last_page(
     response = client.get(reverse("my_inquiries"), {"page": 99})
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == 2
+
+
+@pytest.mark.postgres
+def test_a_signed_in_list_request_loads_the_staff_seats_with_the_user(
+    client, network, buyer_user, secretariat_user, inquiry_data
+):
+    services.inquiry_submit(actor=buyer_user, network=network, data=inquiry_data())
+    client.force_login(secretariat_user)
+    client.get(URL)  # the session is read once into the cache
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(URL)
+    assert len(response.json()["results"]) == 1
+    sql = [q["sql"] for q in queries]
+    assert not [s for s in sql if s.startswith('SELECT "members_networkstaff"')], sql
+    assert len(sql) <= 3  # the session (if the cache misses), the user with its seats, a page
