@@ -1,5 +1,4 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path
 
 from . import project_views, views
 from .contract_views import agreement_pdf, contract_template_edit, contract_template_list
@@ -107,34 +106,5 @@ urlpatterns = [
         "invitations/<int:pk>/respond/",
         project_views.invitation_respond,
         name="invitation_respond",
-    ),
-    # A password for a guest's new account (Django's reset pages, in our look).
-    path(
-        "password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="orders/password_reset_form.html",
-            email_template_name="orders/password_reset_email.txt",
-            subject_template_name="orders/password_reset_subject.txt",
-            success_url=reverse_lazy("password_reset_done"),
-        ),
-        name="password_reset",
-    ),
-    path(
-        "password/reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(template_name="orders/password_reset_done.html"),
-        name="password_reset_done",
-    ),
-    path(
-        "password/set/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="orders/password_set.html",
-            success_url=reverse_lazy("password_reset_complete"),
-        ),
-        name="password_reset_confirm",
-    ),
-    path(
-        "password/set/done/",
-        auth_views.PasswordResetCompleteView.as_view(template_name="orders/password_set_done.html"),
-        name="password_reset_complete",
     ),
 ]

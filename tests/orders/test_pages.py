@@ -1002,7 +1002,7 @@ def test_guest_inquiry_is_created_only_on_confirmation(client, network, buff, st
     )
     assert not buyer.user.has_usable_password()
     page = client.get(first["Location"])
-    assert page.context["password_link"].startswith("/password/set/")
+    assert page.context["password_link"].startswith("/password-reset/")
 
 
 @pytest.mark.django_db
