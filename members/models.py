@@ -140,6 +140,11 @@ class Network(models.Model):
         _("guest inquiries per hour (per address and per e-mail)"), default=5
     )
     # Two-factor sign-in (TOTP) for the people who can open sealed prices and move money.
+    # A call published with a deadline minutes away would let a lead warned in advance be the
+    # only one to answer: the window at publication is at least this long.
+    min_application_window_hours = models.PositiveSmallIntegerField(
+        _("shortest application window at publication (hours)"), default=24
+    )
     two_factor_required_for_staff = models.BooleanField(
         _("require two-factor sign-in for the secretariat and the steering committee"),
         default=False,

@@ -64,6 +64,9 @@ NETWORK_RULE_FIELDS = frozenset(
         "prorate_fees",
         "pay_team_within_days",
         "invoice_registration_number",
+        "guest_inquiries_per_hour",
+        "min_application_window_hours",
+        "two_factor_required_for_staff",
     }
 )
 

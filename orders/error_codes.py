@@ -11,6 +11,8 @@ class CallErrorCode(StrEnum):
 
     # 400: a deadline may only move later than the current one.
     DEADLINE_NOT_EXTENDED = "deadline_not_extended"
+    # 400: a deadline at publication sooner than the network's shortest window.
+    DEADLINE_TOO_SOON = "deadline_too_soon"
     # 400: extending, declining and closing early each need a written reason.
     REASON_REQUIRED = "reason_required"
     # 400: a committee decision needs more votes for than against.

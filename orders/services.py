@@ -220,6 +220,14 @@ def _deadline_for(network: Network, deadline: datetime.datetime | None) -> datet
         raise BrokerageError(_("Give the deadline with its time zone."), field="deadline")
     if deadline <= now:
         raise BrokerageError(_("The deadline must be in the future."), field="deadline")
+    shortest = datetime.timedelta(hours=network.min_application_window_hours)
+    if deadline < now + shortest:
+        raise BrokerageError(
+            _("The lead companies need at least %(hours)d hours to apply: give a later deadline.")
+            % {"hours": network.min_application_window_hours},
+            field="deadline",
+            code=CallErrorCode.DEADLINE_TOO_SOON,
+        )
     return deadline
 
 

@@ -78,6 +78,9 @@ class NetworkSerializer(serializers.ModelSerializer):
             "prorate_fees",
             "pay_team_within_days",
             "invoice_registration_number",
+            "guest_inquiries_per_hour",
+            "min_application_window_hours",
+            "two_factor_required_for_staff",
             "fees",
         ]
         read_only_fields = ["id", "slug", "is_active", "partners", "fees"]

@@ -61,6 +61,43 @@ def test_publication_records_the_called_leads_and_the_dispatcher_calls_them(call
 
 
 # ---------------------------------------------------------------------------------------
+# The window at publication
+
+
+@pytest.mark.parametrize("hours", [0.01, 1, 23.9])
+def test_a_deadline_sooner_than_the_networks_shortest_window_is_refused(
+    api, leads, submitted, secretariat_user, network, hours
+):
+    """A call published minutes before its deadline would reach only a lead warned ahead."""
+    soon = timezone.now() + datetime.timedelta(hours=hours)
+    response = api.as_(secretariat_user).post(
+        URL.format(submitted.pk) + "publish/", {"deadline": soon.isoformat()}, format="json"
+    )
+    assert response.status_code == 400
+    assert error(response)["code"] == "deadline_too_soon"
+    assert error(response)["attr"] == "deadline"
+    submitted.refresh_from_db()
+    assert submitted.status == "submitted"
+    assert submitted.application_deadline is None
+    assert not events(submitted, "inquiry.published").exists()
+    assert not LeadCall.objects.filter(inquiry=submitted).exists()
+
+
+def test_the_shortest_window_is_the_networks_setting(
+    api, leads, submitted, secretariat_user, network
+):
+    response = api.as_(secretariat_user).patch(
+        f"/api/v1/networks/{network.pk}/", {"min_application_window_hours": 2}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    in_three_hours = timezone.now() + datetime.timedelta(hours=3)
+    published = services.inquiry_publish(
+        actor=secretariat_user, inquiry=submitted, deadline=in_three_hours
+    )
+    assert published.application_deadline == in_three_hours
+
+
+# ---------------------------------------------------------------------------------------
 # Extending the deadline
 
 

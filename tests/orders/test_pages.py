@@ -238,6 +238,8 @@ def test_queue_filters_by_status_and_marks_risk_and_passed_deadlines(
         )
 
     received = submit("受付中")
+    network.min_application_window_hours = 1
+    network.save(update_fields=["min_application_window_hours"])
     soon = services.inquiry_publish(
         actor=secretariat_user,
         inquiry=submit("締切間近"),
