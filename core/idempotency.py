@@ -18,6 +18,7 @@ import datetime
 import hashlib
 import json
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,6 +26,8 @@ from django.utils.translation import gettext as _
 
 from .errors import BrokerageError, IdempotencyKeyReused, RequestInProgress
 from .models import IdempotencyRecord
+
+T = TypeVar("T")
 
 # Well above the longest a create may run (gunicorn's worker timeout is 30 s).
 IN_PROGRESS_TIMEOUT = datetime.timedelta(minutes=5)
@@ -61,6 +64,40 @@ def _file_digest(value) -> str:
         digest.update(chunk)
     value.seek(0)
     return f"file:{value.name}:{digest.hexdigest()}"
+
+
+def run_once(
+    request,
+    *,
+    scope: str,
+    find_result: Callable[[str], int | None],
+    work: Callable[[str], T],
+    result_id: Callable[[T], int],
+) -> tuple[T | None, int | None]:
+    """Runs `work(key)` at most once per caller, `scope` and `Idempotency-Key` header (no
+    header: just runs it, with key ""). Returns `(made, None)` when this request did the
+    work, `(None, first_id)` for a retry of a finished request. `find_result(key)` finds an
+    object already made under the key. Raises 400 (key too long), 409 (first request still
+    running) or 422 (same key, other body) before any work. Outside a transaction only."""
+    key = request_key(request)
+    if not key:
+        return work(key), None
+    claim = idempotency_claim(
+        user=request.user,
+        scope=scope,
+        key=key,
+        body_hash=request_body_hash(request),
+        find_result=lambda: find_result(key),
+    )
+    if claim.result_id is not None:
+        return None, claim.result_id
+    try:
+        made = work(key)
+    except BaseException:
+        idempotency_release(claim)
+        raise
+    idempotency_complete(claim, result_id=result_id(made))
+    return made, None
 
 
 def idempotency_claim(

@@ -486,38 +486,27 @@ class PartnerInquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Pa
         data = dict(ser.validated_data)
         buyer_data = data.pop("buyer")
         partner_reference = data.pop("partner_reference", "")
-        key = idempotency.request_key(request)
-        claim = None
-        if key:  # the same rules as a buyer's create (core.idempotency): 200, 409 or 422
-            claim = idempotency.idempotency_claim(
-                user=request.user,
-                scope="partner.inquiry.create",
-                key=key,
-                body_hash=idempotency.request_body_hash(request),
-                find_result=lambda: (
-                    PartnerInquiry.objects.filter(
-                        organisation=self.organisation, idempotency_key=key
-                    )
-                    .values_list("inquiry_id", flat=True)
-                    .first()
-                ),
-            )
-            if claim.result_id is not None:
-                return self._out(Inquiry(pk=claim.result_id))
-        try:
-            inquiry, created = partners.partner_inquiry_submit(
+        # The same rules as a buyer's create (core.idempotency): 200, 409 or 422.
+        made, first_id = idempotency.run_once(
+            request,
+            scope="partner.inquiry.create",
+            find_result=lambda key: (
+                PartnerInquiry.objects.filter(organisation=self.organisation, idempotency_key=key)
+                .values_list("inquiry_id", flat=True)
+                .first()
+            ),
+            work=lambda key: partners.partner_inquiry_submit(
                 organisation=self.organisation,
                 data=data,
                 buyer_data=buyer_data,
                 idempotency_key=key,
                 partner_reference=partner_reference,
-            )
-        except BaseException:
-            if claim is not None:
-                idempotency.idempotency_release(claim)
-            raise
-        if claim is not None:
-            idempotency.idempotency_complete(claim, result_id=inquiry.pk)
+            ),
+            result_id=lambda made: made[0].pk,
+        )
+        if first_id is not None:
+            return self._out(Inquiry(pk=first_id))
+        inquiry, created = made
         return self._out(inquiry, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(

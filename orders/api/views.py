@@ -93,37 +93,26 @@ class InquiryViewSet(
         data = dict(ser.validated_data)
         network = data.pop("network")
         buyer_data = data.pop("buyer", None)
-        key = idempotency.request_key(request)
-        claim = None
-        if key:
-            claim = idempotency.idempotency_claim(
-                user=request.user,
-                scope="inquiry.create",
-                key=key,
-                body_hash=idempotency.request_body_hash(request),
-                find_result=lambda: (
-                    Inquiry.objects.filter(entered_by=request.user, idempotency_key=key)
-                    .values_list("pk", flat=True)
-                    .first()
-                ),
-            )
-            if claim.result_id is not None:  # a retry: the first request's inquiry
-                return self._out(Inquiry(pk=claim.result_id))
         processes = data.get("processes", [])
-        try:
-            inquiry = services.inquiry_submit(
+        inquiry, first_id = idempotency.run_once(
+            request,
+            scope="inquiry.create",
+            find_result=lambda key: (
+                Inquiry.objects.filter(entered_by=request.user, idempotency_key=key)
+                .values_list("pk", flat=True)
+                .first()
+            ),
+            work=lambda key: services.inquiry_submit(
                 actor=request.user,
                 network=network,
                 data=data,
                 buyer_data=buyer_data,
                 idempotency_key=key,
-            )
-        except BaseException:
-            if claim is not None:
-                idempotency.idempotency_release(claim)
-            raise
-        if claim is not None:
-            idempotency.idempotency_complete(claim, result_id=inquiry.pk)
+            ),
+            result_id=lambda inquiry: inquiry.pk,
+        )
+        if first_id is not None:  # a retry: the first request's inquiry
+            return self._out(Inquiry(pk=first_id))
         inquiry = selectors.inquiry_as_submitted(inquiry, processes)
         return Response(self.get_serializer(inquiry).data, status=status.HTTP_201_CREATED)
 
