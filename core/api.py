@@ -46,6 +46,8 @@ class DomainExceptionHandler(ExceptionHandler):
                 return ConflictError(detail)
             if exc.status_code == 422:
                 return UnprocessableError(detail)
+            if exc.status_code == 429:
+                return exceptions.Throttled(detail=exc.message, code=exc.code)
             return exceptions.ValidationError(detail)
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(get_error_detail(exc))

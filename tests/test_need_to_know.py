@@ -313,3 +313,13 @@ def test_spare_capacity_cannot_be_inferred_by_filtering_or_ordering(
     assert ids(buyer, query) == ids(buyer, "")  # the parameter is ignored for a buyer
     assert ids(staff, query) != ids(staff, "")  # and applies for the secretariat
     assert "spare_capacity" not in str(buyer.get(f"/api/v1/companies/?{query}").json())
+
+
+def test_a_buyer_sees_who_belongs_but_not_what_each_member_pays(
+    api, network, member_user, buyer_user, secretariat_user
+):
+    as_buyer = api.as_(buyer_user).get("/api/v1/memberships/").json()["results"]
+    assert as_buyer and all("annual_fee_yen" not in m for m in as_buyer)
+    assert {m["company"] for m in as_buyer} >= {member_user.company_id}
+    as_staff = api.as_(secretariat_user).get("/api/v1/memberships/").json()["results"]
+    assert as_staff and all("annual_fee_yen" in m for m in as_staff)

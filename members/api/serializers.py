@@ -311,6 +311,15 @@ class MembershipSerializer(serializers.ModelSerializer):
         extra_kwargs = {"joined_on": {"required": False}}
 
 
+class MembershipPublicSerializer(MembershipSerializer):
+    """A membership as buyers and outsiders see it: who belongs, in which class, since when;
+    not the fee the company pays."""
+
+    class Meta(MembershipSerializer.Meta):
+        fields = [f for f in MembershipSerializer.Meta.fields if f != "annual_fee_yen"]
+        read_only_fields = fields
+
+
 class StatusChangeInputSerializer(serializers.Serializer):
     reason = serializers.CharField()
     on = serializers.DateField(required=False)

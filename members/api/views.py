@@ -205,6 +205,15 @@ class MembershipViewSet(
     filterset_class = filters.MembershipFilter
     ordering_fields = ["joined_on", "id"]
 
+    def get_serializer_class(self):
+        """The fee a company pays is for the network's people and its members, not buyers."""
+        if self.action in ("list", "retrieve") and not (
+            getattr(self, "swagger_fake_view", False)
+            or selectors.sees_member_details(self.request.user)
+        ):
+            return serializers.MembershipPublicSerializer
+        return serializers.MembershipSerializer
+
     def perform_create(self, serializer):
         serializer.instance = services.membership_create(
             actor=self.request.user, **serializer.validated_data

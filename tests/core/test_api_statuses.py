@@ -248,3 +248,18 @@ def test_a_partner_key_reused_with_another_body_is_a_422(partner_api, submit_pay
     assert (first.status_code, other.status_code) == (201, 422)
     assert other.json()["errors"][0]["code"] == "idempotency_key_reused"
     assert Inquiry.objects.count() == 1
+
+
+def test_a_used_up_limit_raised_by_a_service_is_a_429_with_its_code(rf):
+    from drf_standardized_errors.handler import exception_handler
+    from rest_framework.request import Request
+
+    from core.errors import TooManyRequests
+
+    request = Request(rf.get("/api/v1/anything/"))
+    response = exception_handler(
+        TooManyRequests("Too many requests this hour.", code="guest_inquiries_per_hour"),
+        {"request": request, "view": None},
+    )
+    assert response.status_code == 429
+    assert response.data["errors"][0]["code"] == "guest_inquiries_per_hour"
