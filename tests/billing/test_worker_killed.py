@@ -102,6 +102,12 @@ def _wait(predicate, timeout=60.0, step=0.02):
     return False
 
 
+def _stderr_of(worker) -> str:
+    """What a worker that did not do its part said (it is stopped to read it)."""
+    worker.kill()
+    return worker.stderr.read().decode(errors="replace")[-4000:]
+
+
 def _totals(network):
     """Per document kind: documents, lines, and the sums of their amounts and totals."""
     documents = Document.objects.filter(network=network, status="issued")
@@ -148,7 +154,8 @@ def test_a_killed_settlement_worker_resumes_by_itself_and_issues_everything_once
     try:
         monthly_close_task.delay(killed_net.pk, period.isoformat())
         run = lambda: SettlementRun.objects.filter(network=killed_net).first()  # noqa: E731
-        assert _wait(lambda: run() is not None and run().progress_done >= 40), worker.stderr
+        started = _wait(lambda: run() is not None and run().progress_done >= 40, timeout=180)
+        assert started, _stderr_of(worker)
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
@@ -165,7 +172,7 @@ def test_a_killed_settlement_worker_resumes_by_itself_and_issues_everything_once
     # heartbeat stale, claims the run and queues it; it continues after the cursor.
     worker = _worker(beat_schedule=tmp_path / "celerybeat-schedule")
     try:
-        assert _wait(lambda: run().status == "completed", timeout=120), worker.stderr
+        assert _wait(lambda: run().status == "completed", timeout=180), _stderr_of(worker)
     finally:
         worker.kill()
         worker.wait(timeout=10)
