@@ -3,6 +3,7 @@ with its beat picks the run up by itself (the resume scan finds its heartbeat st
 manual step, and its totals equal an uninterrupted run's (issues 7 and 13; second CI pass:
 PostgreSQL + Redis)."""
 
+import contextlib
 import datetime
 import os
 import random
@@ -90,7 +91,17 @@ def _worker(*, beat_schedule: Path | None = None):
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        # Its own process group: the embedded beat is a child process that would outlive a
+        # kill of the worker alone and go on queueing scans into later tests.
+        start_new_session=True,
     )
+
+
+def _kill(worker) -> None:
+    """SIGKILL the worker and its embedded beat, as a crashed container would lose both."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
 
 
 def _wait(predicate, timeout=60.0, step=0.02):
@@ -104,7 +115,7 @@ def _wait(predicate, timeout=60.0, step=0.02):
 
 def _stderr_of(worker) -> str:
     """What a worker that did not do its part said (it is stopped to read it)."""
-    worker.kill()
+    _kill(worker)
     return worker.stderr.read().decode(errors="replace")[-4000:]
 
 
@@ -156,11 +167,9 @@ def test_a_killed_settlement_worker_resumes_by_itself_and_issues_everything_once
         run = lambda: SettlementRun.objects.filter(network=killed_net).first()  # noqa: E731
         started = _wait(lambda: run() is not None and run().progress_done >= 40, timeout=180)
         assert started, _stderr_of(worker)
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
+        _kill(worker)
     finally:
-        if worker.poll() is None:
-            worker.kill()
+        _kill(worker)
     stopped = run()
     assert stopped.status == "running"
     assert 0 < stopped.progress_done < PROJECTS
@@ -174,8 +183,7 @@ def test_a_killed_settlement_worker_resumes_by_itself_and_issues_everything_once
     try:
         assert _wait(lambda: run().status == "completed", timeout=180), _stderr_of(worker)
     finally:
-        worker.kill()
-        worker.wait(timeout=10)
+        _kill(worker)
     resumed = run()
     assert resumed.progress_done == PROJECTS
     claims = [c for c in history(resumed) if c.actor_label == "resume scan"]
