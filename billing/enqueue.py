@@ -7,36 +7,22 @@ core.events does, so billing never imports brokerage.
 """
 
 import datetime
-import logging
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import BrokerageError, Conflict, NotAllowed
+from core.queueing import enqueue
 from members.models import Network
 from members.permissions import roles_of
 
 from .models import RunKind, RunStatus, SettlementRun
 from .services import month_over
 
-logger = logging.getLogger(__name__)
-
 TASKS = {
     RunKind.MONTHLY_CLOSE: "billing.monthly_close_task",
     RunKind.ANNUAL_FEES: "billing.annual_fees_task",
 }
-
-
-def send(task_name: str, *args) -> bool:
-    """Queue a task by name. A broker outage is logged, not raised: the daily job catches up."""
-    from config.celery import app
-
-    try:
-        app.tasks[task_name].delay(*args)
-    except Exception:
-        logger.exception("Could not queue %s%r", task_name, args)
-        return False
-    return True
 
 
 def run_queue(*, actor, network: Network, kind: str, period: datetime.date) -> SettlementRun | None:
@@ -67,5 +53,6 @@ def run_queue(*, actor, network: Network, kind: str, period: datetime.date) -> S
             _("This month is already closed. Reopen it with a reason to correct it."),
             field="period",
         )
-    transaction.on_commit(lambda: send(TASKS[kind], network.pk, period.isoformat(), actor.pk))
+    # A broker outage is logged, not raised: the daily job and the resume scan catch up.
+    transaction.on_commit(lambda: enqueue(TASKS[kind], network.pk, period.isoformat(), actor.pk))
     return run

@@ -24,12 +24,10 @@ from members.permissions import roles_of
 from members.templatetags.members_tags import is_japanese, local_name
 
 from . import charts, probation, record
-from .context_processors import unread_notification_count
 from .record_forms import LiftForm, ProbationRuleForm, RecordFilterForm
 
 
 def _render(request, template: str, context: dict, status: int = 200):
-    context.setdefault("unread_notifications", unread_notification_count(request.user))
     return render(request, template, context, status=status)
 
 

@@ -26,14 +26,12 @@ from members.permissions import roles_of
 
 from . import referral as services
 from . import sla
-from .context_processors import unread_notification_count
 from .models import OfferStatus, ReferralCategory, ReferralStatus
 
 R = ReferralStatus
 
 
 def _render(request, template: str, context: dict, status: int = 200):
-    context.setdefault("unread_notifications", unread_notification_count(request.user))
     return render(request, template, context, status=status)
 
 

@@ -1,13 +1,9 @@
 """Record domain events in the caller's transaction; dispatch them after commit."""
 
-import logging
-
 from django.db import transaction
-from kombu.exceptions import OperationalError
 
 from .models import DomainEvent
-
-logger = logging.getLogger(__name__)
+from .queueing import enqueue_each
 
 # The dispatcher lives in brokerage (a higher layer): it is called by task name, not import.
 DISPATCH_TASK = "brokerage.event_dispatch_task"
@@ -30,15 +26,4 @@ def record(*, kind: str, subject, actor=None, network_id=None, **payload) -> Dom
 
 def enqueue_dispatch(event_ids) -> int:
     """Queue events for dispatch. A broker outage is logged, not raised: the relay retries."""
-    from config.celery import app  # the project's app, also in threads without a current app
-
-    task = app.tasks[DISPATCH_TASK]  # registered by autodiscovery of brokerage.tasks
-    queued = 0
-    for pk in event_ids:
-        try:
-            task.delay(pk)
-            queued += 1
-        except OperationalError:
-            logger.warning("Broker unavailable; event %s left for the relay", pk)
-            break
-    return queued
+    return enqueue_each(DISPATCH_TASK, event_ids)

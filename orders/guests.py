@@ -26,9 +26,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError
 
 from core.errors import BrokerageError, TooManyRequests
+from core.queueing import enqueue_each
 from core.transitions import record_creation, transition
 from members.locks import lock_one
 from members.models import Buyer, Material, Network, Process
@@ -129,18 +129,7 @@ def guest_inquiry_request(
 
 def enqueue_guest_emails(request_ids) -> int:
     """Queue confirmation e-mails. A broker outage is logged, not raised: the relay retries."""
-    from config.celery import app  # the project's app, also in threads without a current app
-
-    task = app.tasks[EMAIL_TASK]  # registered by autodiscovery of brokerage.tasks
-    queued = 0
-    for pk in request_ids:
-        try:
-            task.delay(pk)
-            queued += 1
-        except OperationalError:
-            logger.warning("Broker unavailable; guest e-mail %s left for the relay", pk)
-            break
-    return queued
+    return enqueue_each(EMAIL_TASK, request_ids)
 
 
 def confirmation_token(guest: GuestInquiryRequest) -> str:

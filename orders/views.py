@@ -27,7 +27,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from brokerage.context_processors import unread_notification_count
 from core.errors import BrokerageError, NotAllowed
 from core.lockout import client_ip
 from core.pagination import ExactPaginator
@@ -84,8 +83,7 @@ MATCHING_STATUSES = (S.SUBMITTED, S.QUESTION, S.COMMITTEE, S.OPEN)
 
 
 def _render(request, template: str, context: dict, status: int = 200):
-    # The navigation's unread badge, until brokerage.context_processors.unread is in settings.
-    context.setdefault("unread_notifications", unread_notification_count(request.user))
+    # The navigation's unread badge comes from brokerage.context_processors.unread (settings).
     return render(request, template, context, status=status)
 
 

@@ -297,7 +297,7 @@ def test_run_visibility(api, month, role):
 @pytest.fixture
 def queued(monkeypatch):
     sent = []
-    monkeypatch.setattr(enqueue, "send", lambda name, *args: sent.append((name, *args)))
+    monkeypatch.setattr(enqueue, "enqueue", lambda name, *args: sent.append((name, *args)))
     return sent
 
 

@@ -134,7 +134,7 @@ def test_the_secretariat_starts_a_month(
     django_capture_on_commit_callbacks,
 ):
     sent = []
-    monkeypatch.setattr(enqueue, "send", lambda name, *args: sent.append((name, *args)))
+    monkeypatch.setattr(enqueue, "enqueue", lambda name, *args: sent.append((name, *args)))
     client.force_login(month.users["secretariat"])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
