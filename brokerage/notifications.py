@@ -6,7 +6,6 @@ relay job (every minute) queues it again. Delivery locks the row and sends only 
 still pending, so repeats and redeliveries never send twice.
 """
 
-import logging
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -14,13 +13,11 @@ from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from kombu.exceptions import OperationalError
 
+from core.queueing import enqueue
 from members.accounts import PASSWORD_RESET_EVENT, password_reset_path
 
 from .models import EmailStatus, Notification
-
-logger = logging.getLogger(__name__)
 
 # Give the after-commit enqueue time to happen before the relay queues a row again.
 RELAY_GRACE_SECONDS = 30
@@ -92,18 +89,13 @@ DELIVERY_BATCH = 100
 def enqueue_delivery(notification_ids: Iterable[int]) -> int:
     """Queue e-mail delivery in batches. A broker outage is logged, not raised: the relay
     retries. Returns how many notifications were queued."""
-    from .tasks import notifications_deliver_task
-
     ids = list(notification_ids)
     queued = 0
     for start in range(0, len(ids), DELIVERY_BATCH):
         batch = ids[start : start + DELIVERY_BATCH]
-        try:
-            notifications_deliver_task.delay(batch)
-            queued += len(batch)
-        except OperationalError:
-            logger.warning("Broker unavailable; %d notifications left for the relay", len(ids))
+        if not enqueue("brokerage.notifications_deliver_task", batch):
             break
+        queued += len(batch)
     return queued
 
 

@@ -15,14 +15,12 @@ its offers through their tables (with history) and records events for the notifi
 """
 
 import datetime
-import logging
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import (
     Case,
@@ -44,11 +42,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from kombu.exceptions import OperationalError
 
 from core import events
 from core.errors import BrokerageError, Conflict, InvalidTransition, NotAllowed
+from core.mail import outbox_mail_send
 from core.models import DomainEvent
+from core.queueing import enqueue_each
 from core.transitions import record_creation, transition
 from members.locks import lock_one
 from members.models import (
@@ -72,8 +71,6 @@ from .models import (
     ReferralOffer,
     ReferralStatus,
 )
-
-logger = logging.getLogger(__name__)
 
 R = ReferralStatus
 O = OfferStatus  # noqa: E741
@@ -791,24 +788,13 @@ def referral_offer_from_token(token: str) -> ReferralOffer:
 
 def enqueue_offer_emails(offer_ids) -> int:
     """Queue the target e-mails. A broker outage is logged, not raised: the relay retries."""
-    from .tasks import referral_offer_email_task
-
-    queued = 0
-    for pk in offer_ids:
-        try:
-            referral_offer_email_task.delay(pk)
-            queued += 1
-        except OperationalError:
-            logger.warning("Broker unavailable; referral e-mail %s left for the relay", pk)
-            break
-    return queued
+    return enqueue_each("brokerage.referral_offer_email_task", offer_ids)
 
 
 def referral_offer_email_send(*, offer_id: int) -> bool:
     """E-mail the target its offer (in Japanese) with the signed response link, if still
     pending. The row stays locked while sending, so a repeat sends once. A failure is
     recorded and re-raised for the task's retry; after MAX_EMAIL_ATTEMPTS it is `failed`."""
-    error = None
     with transaction.atomic():
         offer = (
             ReferralOffer.objects.select_for_update(of=("self",))
@@ -824,7 +810,6 @@ def referral_offer_email_send(*, offer_id: int) -> bool:
         )
         if offer is None or offer.email_status != EmailStatus.PENDING:
             return False
-        offer.email_attempts += 1
         with translation.override(settings.LANGUAGE_CODE):
             text = render_to_string(
                 "brokerage/notifications/referral_offer_target.txt",
@@ -834,23 +819,13 @@ def referral_offer_email_send(*, offer_id: int) -> bool:
                 },
             ).strip()
         subject, _sep, body = text.partition("\n")
-        try:
-            send_mail(
-                subject=subject.strip()[:200],
-                message=body.strip(),
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[offer.target_email],
-            )
-        except Exception as exc:
-            error = exc
-            offer.email_error = repr(exc)[:2000]
-            if offer.email_attempts >= MAX_EMAIL_ATTEMPTS:
-                offer.email_status = EmailStatus.FAILED
-            offer.save(update_fields=["email_attempts", "email_error", "email_status"])
-        else:
-            offer.email_status = EmailStatus.SENT
-            offer.emailed_at = timezone.now()
-            offer.save(update_fields=["email_status", "emailed_at", "email_attempts"])
+        error = outbox_mail_send(
+            offer,
+            subject=subject.strip()[:200],
+            body=body.strip(),
+            to=offer.target_email,
+            max_attempts=MAX_EMAIL_ATTEMPTS,
+        )
     if error is not None:
         raise error
     return True

@@ -5,11 +5,11 @@ import logging
 import smtplib
 
 from celery import shared_task
-from kombu.exceptions import OperationalError
 
 from billing import services as billing_services
-from billing.models import RunKind
+from billing.enqueue import TASKS as RUN_TASKS
 from core.errors import BrokerageError
+from core.queueing import enqueue
 from members.models import Network
 from orders import services as order_services
 
@@ -243,15 +243,7 @@ def settlement_runs_resume_stale_task() -> int:
     resumes after its cursor. A publish that fails is logged: the claim goes stale again and
     a later scan queues the run then."""
     runs = billing_services.settlement_runs_resume_stale()
-    queued = 0
-    for run in runs:
-        task = monthly_close_task if run.kind == RunKind.MONTHLY_CLOSE else annual_fees_task
-        try:
-            task.delay(run.network_id, run.period.isoformat())
-            queued += 1
-        except OperationalError:
-            logger.warning("Broker unavailable; settlement run %s left for the next scan", run.pk)
-    return queued
+    return sum(enqueue(RUN_TASKS[run.kind], run.network_id, run.period.isoformat()) for run in runs)
 
 
 @shared_task(name="billing.annual_fees_task", acks_late=True, ignore_result=True)

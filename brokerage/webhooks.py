@@ -42,10 +42,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from kombu.exceptions import OperationalError
 from standardwebhooks import Webhook
 
 from core.models import DomainEvent
+from core.queueing import enqueue_each
 
 from .feed import event_body, inquiry_id_of
 from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -139,17 +139,7 @@ def deliveries_create(*, event: DomainEvent, organisations) -> list[int]:
 
 def enqueue_deliveries(delivery_ids) -> int:
     """Queue deliveries. A broker outage is logged, not raised: the relay job retries."""
-    from .tasks import webhook_deliver_task
-
-    queued = 0
-    for pk in delivery_ids:
-        try:
-            webhook_deliver_task.delay(pk)
-            queued += 1
-        except OperationalError:
-            logger.warning("Broker unavailable; webhook delivery %s left for the relay", pk)
-            break
-    return queued
+    return enqueue_each("brokerage.webhook_deliver_task", delivery_ids)
 
 
 # ---------------------------------------------------------------------------------------

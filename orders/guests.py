@@ -20,7 +20,6 @@ from enum import StrEnum
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,6 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.errors import BrokerageError, TooManyRequests
+from core.mail import outbox_mail_send
 from core.queueing import enqueue_each
 from core.transitions import record_creation, transition
 from members.locks import lock_one
@@ -186,7 +186,6 @@ def guest_inquiry_email_send(*, request_id: int) -> bool:
     then finds it sent. A failure is recorded and re-raised for the task's retry; after
     MAX_EMAIL_ATTEMPTS the e-mail is marked failed and the relay leaves it alone.
     """
-    error = None
     with transaction.atomic():
         guest = (
             R.objects.select_for_update(of=("self",))
@@ -196,25 +195,10 @@ def guest_inquiry_email_send(*, request_id: int) -> bool:
         )
         if guest is None or guest.email_status != R.EmailStatus.PENDING:
             return False
-        guest.email_attempts += 1
         subject, body = email_message(guest)
-        try:
-            send_mail(
-                subject=subject,
-                message=body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[guest.email],
-            )
-        except Exception as exc:
-            error = exc
-            guest.email_error = repr(exc)[:2000]
-            if guest.email_attempts >= MAX_EMAIL_ATTEMPTS:
-                guest.email_status = R.EmailStatus.FAILED
-            guest.save(update_fields=["email_attempts", "email_error", "email_status"])
-        else:
-            guest.email_status = R.EmailStatus.SENT
-            guest.emailed_at = timezone.now()
-            guest.save(update_fields=["email_status", "emailed_at", "email_attempts"])
+        error = outbox_mail_send(
+            guest, subject=subject, body=body, to=guest.email, max_attempts=MAX_EMAIL_ATTEMPTS
+        )
     if error is not None:
         raise error
     return True

@@ -344,7 +344,7 @@ def test_a_failing_mail_server_is_retried_then_marked_failed(client, network, bu
     post(client, buff, stainless)
     guest = R.objects.get()
 
-    with mock.patch("orders.guests.send_mail", side_effect=smtplib.SMTPException("down")):
+    with mock.patch("core.mail.send_mail", side_effect=smtplib.SMTPException("down")):
         for _ in range(guests.MAX_EMAIL_ATTEMPTS):
             with pytest.raises(smtplib.SMTPException):
                 guests.guest_inquiry_email_send(request_id=guest.pk)
