@@ -11,23 +11,28 @@ from billing.enqueue import TASKS as RUN_TASKS
 from core.errors import BrokerageError
 from core.queueing import enqueue
 from members.models import Network
+from orders import guests
 from orders import services as order_services
 
 from . import dispatch, notifications, partners, referral, services, sla, webhooks
 
 logger = logging.getLogger(__name__)
 
+# Sending one e-mail: retried on transient SMTP and network errors with backoff, the backoff
+# well below Redis' visibility timeout (1 h); acknowledged late so a killed worker's e-mail
+# is sent by another. The task marks its row failed once the retries are spent.
+EMAIL_TASK_OPTIONS = {
+    "bind": True,
+    "autoretry_for": (smtplib.SMTPException, ConnectionError, TimeoutError),
+    "retry_backoff": 10,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 6,
+    "acks_late": True,
+}
 
-@shared_task(
-    bind=True,
-    name="brokerage.notification_deliver_task",
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=10,
-    retry_backoff_max=600,  # well below Redis' visibility timeout (1 h)
-    retry_jitter=True,
-    max_retries=6,
-    acks_late=True,
-)
+
+@shared_task(name="brokerage.notification_deliver_task", **EMAIL_TASK_OPTIONS)
 def notification_deliver_task(self, notification_id: int) -> bool:
     try:
         return notifications.notification_deliver(notification_id=notification_id)
@@ -84,16 +89,7 @@ def referrals_expire_due_task() -> int:
     return referral.referrals_expire_due()
 
 
-@shared_task(
-    bind=True,
-    name="brokerage.referral_offer_email_task",
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=10,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=6,
-    acks_late=True,
-)
+@shared_task(name="brokerage.referral_offer_email_task", **EMAIL_TASK_OPTIONS)
 def referral_offer_email_task(self, offer_id: int) -> bool:
     try:
         return referral.referral_offer_email_send(offer_id=offer_id)
@@ -111,19 +107,8 @@ def referral_emails_relay_task() -> int:
 # --- Guest inquiries: the confirmation e-mail (orders.guests; the request row is the outbox)
 
 
-@shared_task(
-    bind=True,
-    name="brokerage.guest_inquiry_email_task",
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=10,
-    retry_backoff_max=600,  # well below Redis' visibility timeout (1 h)
-    retry_jitter=True,
-    max_retries=6,
-    acks_late=True,
-)
+@shared_task(name="brokerage.guest_inquiry_email_task", **EMAIL_TASK_OPTIONS)
 def guest_inquiry_email_task(self, request_id: int) -> bool:
-    from orders import guests
-
     try:
         return guests.guest_inquiry_email_send(request_id=request_id)
     except self.autoretry_for:
@@ -134,8 +119,6 @@ def guest_inquiry_email_task(self, request_id: int) -> bool:
 
 @shared_task(name="brokerage.guest_inquiry_emails_relay_task", ignore_result=True)
 def guest_inquiry_emails_relay_task() -> int:
-    from orders import guests
-
     return guests.guest_inquiry_emails_relay()
 
 

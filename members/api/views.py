@@ -1,5 +1,7 @@
 """Thin API views: scoped queryset, input serializer, one service, output serializer."""
 
+from functools import cached_property
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -23,6 +25,18 @@ from members.models import (
 from members.permissions import roles_of
 
 from . import filters, serializers
+
+
+class MemberDetailsMixin:
+    """Whether this request's caller sees member companies' contacts, people, spare capacity
+    and fees (`members.selectors.sees_member_details`), decided once per request. The schema
+    documents the full objects; the answer is chosen by the caller's role."""
+
+    @cached_property
+    def _details(self) -> bool:
+        if getattr(self, "swagger_fake_view", False):
+            return True
+        return selectors.sees_member_details(self.request.user)
 
 
 class NetworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -93,6 +107,7 @@ class CompanyViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    MemberDetailsMixin,
     ScopedViewSet,
 ):
     """Companies: members form the public catalogue; non-members only in the secretariat's
@@ -104,21 +119,15 @@ class CompanyViewSet(
     search_fields = ["legal_name", "legal_name_kana", "name_en", "city"]
     ordering_fields = ["legal_name_kana", "prefecture", "id", "updated_at"]
 
-    def _details(self) -> bool:
-        # The schema documents the full company; the answer is chosen by the caller's role.
-        if getattr(self, "swagger_fake_view", False):
-            return True
-        return selectors.sees_member_details(self.request.user)
-
     def get_serializer_class(self):
         """Buyers, partners and outsiders get the public company: no contacts, no capacity."""
-        if self._details():
+        if self._details:
             return serializers.CompanySerializer
         return serializers.CompanyPublicSerializer
 
     @property
     def filterset_class(self):
-        return filters.CompanyFilter if self._details() else filters.CompanyPublicFilter
+        return filters.CompanyFilter if self._details else filters.CompanyPublicFilter
 
     def perform_create(self, serializer):
         serializer.instance = services.company_create(
@@ -140,6 +149,7 @@ class CapabilityViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
+    MemberDetailsMixin,
     ScopedViewSet,
 ):
     """Capabilities (process × material with limits). A company edits only its own."""
@@ -148,25 +158,20 @@ class CapabilityViewSet(
     model = Capability
     serializer_class = serializers.CapabilitySerializer
 
-    def _details(self) -> bool:
-        if getattr(self, "swagger_fake_view", False):
-            return True
-        return selectors.sees_member_details(self.request.user)
-
     def get_serializer_class(self):
         """Spare capacity (its value, filter and order) only for those who may see it."""
-        if self._details():
+        if self._details:
             return serializers.CapabilitySerializer
         return serializers.CapabilityPublicSerializer
 
     @property
     def filterset_class(self):
-        return filters.CapabilityFilter if self._details() else filters.CapabilityPublicFilter
+        return filters.CapabilityFilter if self._details else filters.CapabilityPublicFilter
 
     @property
     def ordering_fields(self):
         fields = ["finish_ra_um", "lead_time_days", "id"]
-        return [*fields, "spare_capacity_per_month"] if self._details() else fields
+        return [*fields, "spare_capacity_per_month"] if self._details else fields
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -195,7 +200,11 @@ class CapabilityViewSet(
 
 
 class MembershipViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    MemberDetailsMixin,
+    ScopedViewSet,
 ):
     """Memberships. The secretariat admits, suspends, reactivates and ends them."""
 
@@ -207,10 +216,7 @@ class MembershipViewSet(
 
     def get_serializer_class(self):
         """The fee a company pays is for the network's people and its members, not buyers."""
-        if self.action in ("list", "retrieve") and not (
-            getattr(self, "swagger_fake_view", False)
-            or selectors.sees_member_details(self.request.user)
-        ):
+        if self.action in ("list", "retrieve") and not self._details:
             return serializers.MembershipPublicSerializer
         return serializers.MembershipSerializer
 
