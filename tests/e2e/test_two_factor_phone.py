@@ -29,6 +29,7 @@ def phone(browser, live_server):
 
 
 def _fits(page) -> bool:
+    """Nothing wider than the phone (a wide table scrolls inside its own frame)."""
     return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
@@ -78,4 +79,63 @@ def test_a_clerk_enrols_and_signs_in_with_a_code_on_a_phone(phone, live_server):
     assert "/login" not in page.url
     page.goto("/inquiries/")
     assert "/login" not in page.url and "/account/two-factor/" not in page.url
+    page.context.close()
+
+
+def test_the_call_window_on_a_phone_extend_refuse_a_pull_in_decline(
+    phone, live_server, secretariat_user, make_lead, submitted, monkeypatch
+):
+    """The secretariat extends a call's deadline from the inquiry page; an earlier time is
+    refused on its field and changes nothing; a called lead declines the call."""
+    import datetime
+
+    from django.utils import timezone
+
+    from core import events as event_module
+    from orders import services
+    from orders.models import DeadlineExtension, LeadCall
+
+    monkeypatch.setattr(event_module, "enqueue_dispatch", lambda ids: 0)  # no broker here
+    lead = make_lead()
+    call = services.inquiry_publish(actor=secretariat_user, inquiry=submitted)
+    current = call.application_deadline
+
+    def local(moment):
+        return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+    page = phone()
+    _password(page, secretariat_user)
+    page.goto(f"/inquiries/{call.pk}/#deadline")
+    form = page.locator("#deadline form")
+    form.locator("input[name='deadline-deadline']").fill(
+        local(current - datetime.timedelta(hours=2))
+    )
+    form.locator("textarea[name='deadline-reason']").fill("図面の差し替え")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("text=公開済みの締切は延長しかできません")
+    assert _fits(page)
+    call.refresh_from_db()
+    assert call.application_deadline == current
+    assert not DeadlineExtension.objects.exists()
+
+    page.goto(f"/inquiries/{call.pk}/#deadline")
+    form = page.locator("#deadline form")
+    form.locator("input[name='deadline-deadline']").fill(
+        local(current + datetime.timedelta(days=3))
+    )
+    form.locator("textarea[name='deadline-reason']").fill("図面の差し替えのため")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("text=締切を延長しました")
+    assert DeadlineExtension.objects.get().reason == "図面の差し替えのため"
+    page.context.close()
+
+    page = phone()
+    _password(page, lead)
+    page.goto(f"/calls/{call.pk}/")
+    page.click("#decline summary")
+    page.fill("#decline textarea", "今月は設備が埋まっています")
+    page.click("#decline button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert _fits(page)
+    assert LeadCall.objects.get(inquiry=call, company=lead.company).declined_at is not None
     page.context.close()
