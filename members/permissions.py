@@ -4,6 +4,8 @@ from functools import cached_property
 
 from django.db.models.expressions import RawSQL
 
+from core.errors import NotAllowed
+
 from .models import MembershipStatus, NetworkStaff, StaffRole
 
 
@@ -74,6 +76,19 @@ class Roles:
 
     def acts_for(self, company_id: int) -> bool:
         return self.company_id is not None and self.company_id == company_id
+
+    # The rules that refuse: services and pages both call these, so a rule has one home.
+
+    def require_secretariat(self, network_id: int, refusal: str) -> None:
+        """NotAllowed (403 on the API, a refusal on a page) with `refusal` unless the user
+        is the secretariat of the network (or a platform administrator)."""
+        if not self.is_secretariat(network_id):
+            raise NotAllowed(refusal)
+
+    def require_any_secretariat(self, refusal: str) -> None:
+        """NotAllowed with `refusal` unless the user is the secretariat of some network."""
+        if not self.is_any_secretariat:
+            raise NotAllowed(refusal)
 
 
 def staff_seats_column() -> RawSQL:
