@@ -12,6 +12,8 @@ from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAuto
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ValidationErrorEnum
 from rest_framework import serializers
 
+from .error_catalogue import codes_raised_by
+
 
 class LockoutAwareBasicScheme(BasicScheme):
     target_class = "core.auth.LockoutAwareBasicAuthentication"
@@ -57,7 +59,67 @@ IDEMPOTENCY_ERROR_RESPONSES = {
 }
 
 
+# A DRF mixin's action runs the project's code through these hooks.
+_ACTION_HOOKS = {
+    "create": ("perform_create",),
+    "update": ("perform_update",),
+    "partial_update": ("perform_update",),
+    "destroy": ("perform_destroy",),
+}
+_WRITING_SERIALIZER_METHODS = ("validate", "create", "update", "save")
+_DOMAIN_ERROR_BODIES = {
+    "403": None,  # drf-standardized-errors' own 403 body
+    "409": ConflictErrorResponseSerializer,
+    "422": UnprocessableErrorResponseSerializer,
+}
+
+
 class AutoSchema(StandardizedErrorsAutoSchema):
+    def _domain_error_codes(self) -> dict[str, list[str]]:
+        """The domain error codes this operation's code can raise, by HTTP status
+        (core.error_catalogue reads them from the view's handler and what it calls)."""
+        view_class = type(self.view)
+        action = getattr(self.view, "action", None) or self.method.lower()
+        found = set()
+        for name in (action, *_ACTION_HOOKS.get(action, ())):
+            handler = getattr(view_class, name, None)
+            if handler is not None:
+                found |= codes_raised_by(handler, view_class)
+        if self.method in ("POST", "PUT", "PATCH"):
+            request_serializer = self.get_request_serializer()
+            serializer_class = (
+                request_serializer
+                if isinstance(request_serializer, type)
+                else type(request_serializer)
+            )
+            for name in _WRITING_SERIALIZER_METHODS:
+                method = getattr(serializer_class, name, None)
+                if method is not None:
+                    found |= codes_raised_by(method, serializer_class)
+        by_status: dict[str, list[str]] = {}
+        for raised in sorted(found, key=lambda r: (r.status, r.code)):
+            by_status.setdefault(str(raised.status), []).append(raised.code)
+        return by_status
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction=direction)
+        if direction != "response":
+            return responses
+        for status, codes in self._domain_error_codes().items():
+            if status not in responses:
+                body = _DOMAIN_ERROR_BODIES.get(status, False)
+                if body is False:
+                    continue  # 400 and 429 are always declared where they can occur
+                serializer = body or self._get_error_response_serializer(status)
+                responses[status] = self._get_response_for_code(serializer, status)
+            response = responses[status]
+            listed = ", ".join(f"`{code}`" for code in codes)
+            response["description"] = (
+                f"{response.get('description') or ''}\n\nDomain error codes: {listed}."
+            ).strip()
+            response["x-error-codes"] = codes
+        return responses
+
     def _get_serializer_for_validation_error_response(self):
         return ValidationErrorResponseSerializer
 

@@ -30,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core import events
 from core.errors import BrokerageError, NotAllowed
 
+from .error_codes import AccountErrorCode
 from .models import Network, NetworkStaff, PasswordResetRequest
 
 PASSWORD_RESET_EVENT = "user.password_reset"  # noqa: S105 (an event kind)
@@ -150,7 +151,7 @@ def totp_enrolment_confirm(*, user, code: str) -> tuple[TOTPDevice, list[str]]:
             raise BrokerageError(
                 _("That code is not right. Check the time on your phone and try the new code."),
                 field="code",
-                code="otp_invalid",
+                code=AccountErrorCode.OTP_INVALID,
             )
         device.confirmed = True
         device.save(update_fields=["confirmed"])
@@ -195,7 +196,9 @@ def two_factor_disable(*, user, code: str) -> None:
     if two_factor_required(user):
         raise NotAllowed(_("Your network requires two-factor sign-in for your role."))
     if two_factor_verify(user=user, code=code) is None:
-        raise BrokerageError(_("That code is not right."), field="code", code="otp_invalid")
+        raise BrokerageError(
+            _("That code is not right."), field="code", code=AccountErrorCode.OTP_INVALID
+        )
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()

@@ -6,6 +6,7 @@ from rest_framework import exceptions
 from core.auth import LockoutAwareBasicAuthentication
 
 from . import accounts
+from .error_codes import AccountErrorCode
 
 
 class BasicAuthentication(LockoutAwareBasicAuthentication):
@@ -22,6 +23,6 @@ class BasicAuthentication(LockoutAwareBasicAuthentication):
                     "This account signs in with two-factor authentication, which HTTP Basic "
                     "cannot do. Use an API key, or sign in with the browser."
                 ),
-                code="two_factor_required",
+                code=AccountErrorCode.TWO_FACTOR_REQUIRED,
             )
         return user, auth
