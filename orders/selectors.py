@@ -7,7 +7,16 @@ import datetime
 from functools import cache
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    prefetch_related_objects,
+)
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -22,12 +31,15 @@ from .models import (
     Agreement,
     Application,
     ApplicationStatus,
+    Award,
     Claim,
     DeadlineExtension,
     Delivery,
     EarlyClose,
     Inquiry,
+    InquiryAttachment,
     InquiryMessage,
+    InquiryStage,
     InquiryStatus,
     Invitation,
     LeadCall,
@@ -96,14 +108,18 @@ def _visible(qs: QuerySet, viewer) -> QuerySet:
 
 def inquiry_as_submitted(inquiry: Inquiry, processes) -> Inquiry:
     """A just-submitted inquiry with what `inquiry_list` would prefetch, without reading it
-    back: it has its processes and no attachments, stages or award yet. (Answering a
-    submission is the hot path of the buyers' window.)"""
-    cache = inquiry.__dict__.setdefault("_prefetched_objects_cache", {})
-    for name, objects in (("processes", processes), ("attachments", []), ("stages", [])):
-        queryset = getattr(inquiry, name).get_queryset()
-        queryset._result_cache, queryset._prefetch_done = list(objects), True
-        cache[name] = queryset
-    Inquiry._meta.get_field("award").set_cached_value(inquiry, None)
+    back (answering a submission is the hot path of the buyers' window). It has no
+    attachments, stages or award yet: each is prefetched from an empty queryset, which Django
+    answers without a query. Its processes are the ones it was saved with, kept as
+    `submitted_processes` (a plain list, as `Prefetch(to_attr=...)` would leave) for
+    `SubmittedInquirySerializer`."""
+    prefetch_related_objects(
+        [inquiry],
+        Prefetch("attachments", queryset=InquiryAttachment.objects.none()),
+        Prefetch("stages", queryset=InquiryStage.objects.none()),
+        Prefetch("award", queryset=Award.objects.none()),
+    )
+    inquiry.submitted_processes = list(processes)
     return inquiry
 
 

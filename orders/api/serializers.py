@@ -226,6 +226,15 @@ class InquirySerializer(serializers.ModelSerializer):
         return {"company": data["company"], "company_name": data["company_name"]}
 
 
+class SubmittedInquirySerializer(InquirySerializer):
+    """The answer to a submission (selectors.inquiry_as_submitted): the processes the inquiry
+    was saved with, as the detail shows them, without reading them back."""
+
+    processes = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True, source="submitted_processes"
+    )
+
+
 class AwardSummarySerializer(serializers.Serializer):
     company = serializers.IntegerField()
     company_name = serializers.CharField()

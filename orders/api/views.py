@@ -114,7 +114,10 @@ class InquiryViewSet(
         if first_id is not None:  # a retry: the first request's inquiry
             return self._out(Inquiry(pk=first_id))
         inquiry = selectors.inquiry_as_submitted(inquiry, processes)
-        return Response(self.get_serializer(inquiry).data, status=status.HTTP_201_CREATED)
+        answer = serializers.SubmittedInquirySerializer(
+            inquiry, context=self.get_serializer_context()
+        )
+        return Response(answer.data, status=status.HTTP_201_CREATED)
 
     def _act(self, request, input_serializer, service, **extra):
         inquiry = self.get_object()
