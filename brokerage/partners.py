@@ -49,11 +49,6 @@ from .models import (
 )
 
 
-def _require_secretariat(actor, network_id: int) -> None:
-    if not roles_of(actor).is_secretariat(network_id):
-        raise NotAllowed(_("Only the network's secretariat manages its partners."))
-
-
 def _account(prefix: str, *, last_name: str, first_name: str = "") -> User:
     """An account that cannot sign in: no usable password, inactive."""
     return User.objects.create(
@@ -80,7 +75,9 @@ def partner_create(
 ) -> PartnerOrganisation:
     """Admit a partner network or a buyer's purchasing system to `network`. Creates its
     service account (the actor of everything it does through the API)."""
-    _require_secretariat(actor, network.pk)
+    roles_of(actor).require_secretariat(
+        network.pk, _("Only the network's secretariat manages its partners.")
+    )
     if linked_network is not None and linked_network.pk == network.pk:
         raise BrokerageError(_("A network is not its own partner."), field="linked_network")
     if kind != PartnerKind.NETWORK and linked_network is not None:
@@ -107,7 +104,9 @@ def partner_create(
 
 def partner_set_active(*, actor, organisation: PartnerOrganisation, active: bool):
     """Suspend (all its keys stop working at once) or reinstate a partner."""
-    _require_secretariat(actor, organisation.network_id)
+    roles_of(actor).require_secretariat(
+        organisation.network_id, _("Only the network's secretariat manages its partners.")
+    )
     if organisation.is_active != active:
         organisation.is_active = active
         organisation.save(update_fields=["is_active"])
@@ -129,7 +128,9 @@ def api_key_create(
 ) -> tuple[PartnerApiKey, str]:
     """Issue a key. Returns the stored key (its hash and prefix only) and the full key, which
     is never stored nor shown again."""
-    _require_secretariat(actor, organisation.network_id)
+    roles_of(actor).require_secretariat(
+        organisation.network_id, _("Only the network's secretariat manages its partners.")
+    )
     if not name.strip():
         raise BrokerageError(_("Name the key (e.g. the system that uses it)."), field="name")
     if expires_at is not None and expires_at <= timezone.now():
@@ -145,7 +146,9 @@ def api_key_create(
 
 def api_key_revoke(*, actor, key: PartnerApiKey) -> PartnerApiKey:
     """Revoke a key for good: its next request answers 401."""
-    _require_secretariat(actor, key.organisation.network_id)
+    roles_of(actor).require_secretariat(
+        key.organisation.network_id, _("Only the network's secretariat manages its partners.")
+    )
     with transaction.atomic():
         key = PartnerApiKey.objects.select_for_update().get(pk=key.pk)
         if key.revoked:
@@ -183,7 +186,9 @@ def webhook_endpoint_create(
     `endpoint.secret` once; afterwards only its fingerprint). No `event_kinds`: every event the
     partner may see. A URL whose host is, or resolves to, a non-public address is refused
     with the reason on `url` (checked again at every delivery: DNS may change)."""
-    _require_secretariat(actor, organisation.network_id)
+    roles_of(actor).require_secretariat(
+        organisation.network_id, _("Only the network's secretariat manages its partners.")
+    )
     try:
         webhooks.check_target(url)
     except webhooks.UnsafeTarget as exc:
@@ -206,7 +211,9 @@ def webhook_endpoint_rotate_secret(*, actor, endpoint: WebhookEndpoint) -> Webho
     signing too for `PARTNER_WEBHOOK_SECRET_OVERLAP_HOURS`, so the receiver can switch
     without losing a delivery; a secret older than that (a second rotation within the
     overlap) stops at once."""
-    _require_secretariat(actor, endpoint.organisation.network_id)
+    roles_of(actor).require_secretariat(
+        endpoint.organisation.network_id, _("Only the network's secretariat manages its partners.")
+    )
     with transaction.atomic():
         endpoint = lock_one(WebhookEndpoint, endpoint.pk)
         now = timezone.now()
@@ -228,7 +235,9 @@ def webhook_endpoint_rotate_secret(*, actor, endpoint: WebhookEndpoint) -> Webho
 
 
 def webhook_endpoint_set_active(*, actor, endpoint: WebhookEndpoint, active: bool):
-    _require_secretariat(actor, endpoint.organisation.network_id)
+    roles_of(actor).require_secretariat(
+        endpoint.organisation.network_id, _("Only the network's secretariat manages its partners.")
+    )
     if endpoint.is_active != active:
         endpoint.is_active = active
         endpoint.save(update_fields=["is_active"])
@@ -238,7 +247,10 @@ def webhook_endpoint_set_active(*, actor, endpoint: WebhookEndpoint, active: boo
 def webhook_delivery_resend(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again by hand (after the partner fixed its receiver): a fresh round of
     attempts, same `webhook-id`, so a receiver that had it already drops the repeat."""
-    _require_secretariat(actor, delivery.endpoint.organisation.network_id)
+    roles_of(actor).require_secretariat(
+        delivery.endpoint.organisation.network_id,
+        _("Only the network's secretariat manages its partners."),
+    )
     with transaction.atomic():
         delivery = lock_one(WebhookDelivery, delivery.pk)
         delivery.status = DeliveryStatus.PENDING

@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import events
-from core.errors import BrokerageError, NotAllowed
+from core.errors import BrokerageError
 from members.locks import lock_one
 from members.models import (
     Membership,
@@ -55,11 +55,6 @@ RULE_FIELDS = (
     "max_package_value_yen",
     "minimum_months",
 )
-
-
-def _require_secretariat(actor, network_id: int) -> None:
-    if not roles_of(actor).is_secretariat(network_id):
-        raise NotAllowed(_("Only the network's secretariat may do this."))
 
 
 # ---------------------------------------------------------------------------------------
@@ -201,7 +196,9 @@ def probation_lift(
     and tells the member and the secretariat."""
     network_id = probation.membership.network_id
     if actor is not None:
-        _require_secretariat(actor, network_id)
+        roles_of(actor).require_secretariat(
+            network_id, _("Only the network's secretariat may do this.")
+        )
     if not reason.strip():
         raise BrokerageError(_("Say why the probation is lifted."), field="reason")
     with transaction.atomic():
@@ -230,7 +227,9 @@ def probation_rule_set(*, actor, network: Network, data: dict) -> ProbationRule:
     """The secretariat sets the network's probation rule (`data`: RULE_FIELDS). A new
     largest-package limit applies to the open probations too: what members are told stays
     what the lead's invitation is checked against."""
-    _require_secretariat(actor, network.pk)
+    roles_of(actor).require_secretariat(
+        network.pk, _("Only the network's secretariat may do this.")
+    )
     values = {name: data[name] for name in RULE_FIELDS if name in data}
     existing = ProbationRule.objects.filter(network=network).first()
     merged = {name: getattr(existing, name, None) for name in RULE_FIELDS} | values

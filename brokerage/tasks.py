@@ -2,34 +2,22 @@
 
 import datetime
 import logging
-import smtplib
 
 from celery import shared_task
 
-from billing import services as billing_services
+from billing.close import monthly_close, monthly_close_due
 from billing.enqueue import TASKS as RUN_TASKS
+from billing.fees import annual_fees, annual_fees_due
+from billing.payments import documents_remind_due
+from billing.runs import settlement_runs_resume_stale
 from core.errors import BrokerageError
+from core.mail import EMAIL_TASK_OPTIONS
 from core.queueing import enqueue
 from members.models import Network
-from orders import guests
-from orders import services as order_services
 
 from . import dispatch, notifications, partners, referral, services, sla, webhooks
 
 logger = logging.getLogger(__name__)
-
-# Sending one e-mail: retried on transient SMTP and network errors with backoff, the backoff
-# well below Redis' visibility timeout (1 h); acknowledged late so a killed worker's e-mail
-# is sent by another. The task marks its row failed once the retries are spent.
-EMAIL_TASK_OPTIONS = {
-    "bind": True,
-    "autoretry_for": (smtplib.SMTPException, ConnectionError, TimeoutError),
-    "retry_backoff": 10,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 6,
-    "acks_late": True,
-}
 
 
 @shared_task(name="brokerage.notification_deliver_task", **EMAIL_TASK_OPTIONS)
@@ -74,12 +62,6 @@ def events_relay_task() -> int:
     return dispatch.events_relay()
 
 
-@shared_task(name="brokerage.inquiries_close_due_task", ignore_result=True)
-def inquiries_close_due_task() -> int:
-    """Close the application windows whose deadline has passed."""
-    return order_services.inquiries_close_due()
-
-
 # --- Referral and the service level ---------------------------------------------------
 
 
@@ -102,24 +84,6 @@ def referral_offer_email_task(self, offer_id: int) -> bool:
 @shared_task(name="brokerage.referral_emails_relay_task", ignore_result=True)
 def referral_emails_relay_task() -> int:
     return referral.referral_emails_relay()
-
-
-# --- Guest inquiries: the confirmation e-mail (orders.guests; the request row is the outbox)
-
-
-@shared_task(name="brokerage.guest_inquiry_email_task", **EMAIL_TASK_OPTIONS)
-def guest_inquiry_email_task(self, request_id: int) -> bool:
-    try:
-        return guests.guest_inquiry_email_send(request_id=request_id)
-    except self.autoretry_for:
-        if self.request.retries >= self.max_retries:
-            guests.guest_inquiry_email_failed(request_id=request_id, error="retries exhausted")
-        raise
-
-
-@shared_task(name="brokerage.guest_inquiry_emails_relay_task", ignore_result=True)
-def guest_inquiry_emails_relay_task() -> int:
-    return guests.guest_inquiry_emails_relay()
 
 
 @shared_task(name="brokerage.sla_check_task", ignore_result=True)
@@ -159,22 +123,6 @@ def api_key_usage_prune_task() -> int:
     return partners.api_key_usage_prune(days=settings.PARTNER_API_USAGE_DAYS)
 
 
-@shared_task(name="brokerage.packages_warn_due_task", ignore_result=True)
-def packages_warn_due_task() -> int:
-    """Warn members and leads of packages due soon or late (once each)."""
-    from orders import execution
-
-    return execution.packages_warn_due()
-
-
-@shared_task(name="brokerage.invitations_expire_due_task", ignore_result=True)
-def invitations_expire_due_task() -> int:
-    """Expire project invitations not answered in the lead's time limit."""
-    from orders import projects
-
-    return projects.invitations_expire_due()
-
-
 # --- Settlement (billing) ----------------------------------------------------------------
 
 
@@ -201,7 +149,7 @@ def monthly_close_task(network_id: int, period: str, actor_id: int | None = None
     user who started it from a page or the API (None: the daily job)."""
     network = Network.objects.get(pk=network_id)
     try:
-        run = billing_services.monthly_close(
+        run = monthly_close(
             network=network, period=datetime.date.fromisoformat(period), actor=_actor(actor_id)
         )
     except BrokerageError as exc:  # recorded on the run; the secretariat corrects the data
@@ -214,7 +162,7 @@ def monthly_close_task(network_id: int, period: str, actor_id: int | None = None
 def monthly_close_due_task() -> int:
     """Daily: queue the close of the previous month for every active network that has not
     completed it (on the 1st, all of them; later, only a stopped or missed one)."""
-    period, network_ids = billing_services.monthly_close_due()
+    period, network_ids = monthly_close_due()
     for network_id in network_ids:
         monthly_close_task.delay(network_id, period.isoformat())
     return len(network_ids)
@@ -225,7 +173,7 @@ def settlement_runs_resume_stale_task() -> int:
     """Every minute: queue again the runs whose worker died (running, heartbeat stale); each
     resumes after its cursor. A publish that fails is logged: the claim goes stale again and
     a later scan queues the run then."""
-    runs = billing_services.settlement_runs_resume_stale()
+    runs = settlement_runs_resume_stale()
     return sum(enqueue(RUN_TASKS[run.kind], run.network_id, run.period.isoformat()) for run in runs)
 
 
@@ -234,7 +182,7 @@ def annual_fees_task(network_id: int, fiscal_year_start: str, actor_id: int | No
     """Bill a network's annual fees for the fiscal year starting on `fiscal_year_start`."""
     network = Network.objects.get(pk=network_id)
     try:
-        run = billing_services.annual_fees(
+        run = annual_fees(
             network=network,
             fiscal_year_start=datetime.date.fromisoformat(fiscal_year_start),
             actor=_actor(actor_id),
@@ -248,7 +196,7 @@ def annual_fees_task(network_id: int, fiscal_year_start: str, actor_id: int | No
 @shared_task(name="billing.annual_fees_due_task", ignore_result=True)
 def annual_fees_due_task() -> int:
     """Daily: queue the annual fees of the networks whose fiscal year has just started."""
-    due = billing_services.annual_fees_due()
+    due = annual_fees_due()
     for network_id, start in due:
         annual_fees_task.delay(network_id, start.isoformat())
     return len(due)
@@ -257,7 +205,7 @@ def annual_fees_due_task() -> int:
 @shared_task(name="billing.documents_remind_due_task", ignore_result=True)
 def documents_remind_due_task() -> int:
     """Daily: remind of documents due within 3 days and of overdue ones (once each)."""
-    return billing_services.documents_remind_due()
+    return documents_remind_due()
 
 
 @shared_task(name="billing.document_lines_check_integrity_task", ignore_result=True)

@@ -2,9 +2,25 @@
 people without an account. The row has `email_status` (pending → sent / failed),
 `email_attempts`, `email_error` and `emailed_at`."""
 
+import smtplib
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
+
+# The Celery options of a task sending one outbox e-mail: retried on transient SMTP and
+# network errors with backoff, the backoff well below Redis' visibility timeout (1 h);
+# acknowledged late so a killed worker's e-mail is sent by another. The task marks its row
+# failed once the retries are spent.
+EMAIL_TASK_OPTIONS = {
+    "bind": True,
+    "autoretry_for": (smtplib.SMTPException, ConnectionError, TimeoutError),
+    "retry_backoff": 10,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 6,
+    "acks_late": True,
+}
 
 
 def outbox_mail_send(row, *, subject: str, body: str, to: str, max_attempts: int):

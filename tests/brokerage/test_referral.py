@@ -11,6 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from brokerage import referral as services
+from brokerage.referral import emails
 from brokerage.models import (
     EmailStatus,
     Notification,
@@ -366,7 +367,7 @@ def test_email_relay_queues_what_a_broker_outage_left(
     submitted, refer, three_candidates, secretariat_user, monkeypatch
 ):
     queued = []
-    monkeypatch.setattr(services, "enqueue_offer_emails", lambda ids: queued.extend(ids) or 0)
+    monkeypatch.setattr(emails, "enqueue_offer_emails", lambda ids: queued.extend(ids) or 0)
     referral = refer(submitted)
     services.referral_confirm(actor=secretariat_user, referral=referral)
     assert services.referral_emails_relay() == 0
