@@ -3,7 +3,7 @@
 10,000 projects (BENCH_PROJECTS) accepted by their buyers in one month, each with 10 member
 packages (100,000 package lines), every package delivered and inspected, one in twenty with a
 charge to its member; a tenth of the members still within the network's commission window.
-`billing.services.monthly_close` issues the lead's invoices, the members' statements and the
+`billing.close.monthly_close` issues the lead's invoices, the members' statements and the
 commissions. Figures: seconds, peak resident memory of the process during the close (Linux
 VmHWM, reset just before), documents and lines issued, queries.
 
@@ -194,8 +194,9 @@ def build_network(rng, *, slug: str, projects: int, period: datetime.date, share
 
 
 def run() -> dict:
+    from billing.close import monthly_close
     from billing.models import Document, DocumentLine, RunKind, SettlementRun
-    from billing.services import month_projects, monthly_close, settle_project
+    from billing.settlement import month_projects, settle_project
     from members.models import Buyer, Material, Process, User
 
     rng = random.Random(20261201)

@@ -24,7 +24,7 @@ from members.models import Company, Network
 from members.permissions import roles_of
 
 from . import documents as paper
-from . import selectors, services
+from . import selectors
 from .enqueue import run_queue
 from .forms import DocumentFilterForm
 from .models import (
@@ -35,6 +35,8 @@ from .models import (
     RunKind,
     SettlementRun,
 )
+from .payments import payment_record
+from .runs import run_reopen
 
 # ---------------------------------------------------------------------------------------
 # Serializers
@@ -306,9 +308,7 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         document = self.get_object()
         data = PaymentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        payment = services.payment_record(
-            actor=request.user, document=document, **data.validated_data
-        )
+        payment = payment_record(actor=request.user, document=document, **data.validated_data)
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
 
 
@@ -376,7 +376,7 @@ class SettlementRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
         run = self.get_object()
         data = ReopenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        run = services.run_reopen(actor=request.user, run=run, reason=data.validated_data["reason"])
+        run = run_reopen(actor=request.user, run=run, reason=data.validated_data["reason"])
         return Response(RunSerializer(run).data)
 
 

@@ -151,10 +151,21 @@ def filename(document: Document, extension: str) -> str:
 
 def document_pdf_spec(document: Document) -> pdf.Document:
     """The document in the qualified-invoice layout: what `core.pdf.render` draws."""
-    cancelled = document.status == DocumentStatus.CANCELLED
     title = TITLES[DocumentKind(document.kind)]
-    if cancelled:
+    if document.status == DocumentStatus.CANCELLED:
         title = f"【取消】{title}"
+    return pdf.Document(
+        title=title,
+        blocks=_pdf_head(document) + _pdf_lines(document) + _pdf_totals(document),
+        author=document.issuer_name,
+        subject=f"{title} {document.number}",
+        footer=f"{document.number}",
+    )
+
+
+def _pdf_head(document: Document) -> list:
+    """Number and dates, the cancellation if any, the parties, and what the document
+    replaces."""
     meta = [
         ("書類番号 / No.", document.number),
         ("発行日 / Issue date", _date(document.issue_date)),
@@ -162,7 +173,7 @@ def document_pdf_spec(document: Document) -> pdf.Document:
         ("お支払期限 / Due date", _date(due_of(document))),
     ]
     blocks: list = [pdf.MetaBlock(meta)]
-    if cancelled:
+    if document.status == DocumentStatus.CANCELLED:
         replaced_by = [d.number for d in document.replaced_by.all()]
         text = f"この書類は取り消されました（取消）。\n取消の理由: {document.cancel_reason}"
         if replaced_by:
@@ -188,9 +199,13 @@ def document_pdf_spec(document: Document) -> pdf.Document:
                 size=9.5,
             )
         )
+    return blocks
+
+
+def _pdf_lines(document: Document) -> list:
+    """The lines, a reduced-rate line marked (and the mark explained)."""
     lines = list(document.lines.all())
-    reduced = any(line.tax_rate == REDUCED_RATE for line in lines)
-    blocks += [
+    blocks: list = [
         pdf.Heading("明細 / Details"),
         pdf.Table(
             [
@@ -213,10 +228,15 @@ def document_pdf_spec(document: Document) -> pdf.Document:
             ],
         ),
     ]
-    if reduced:
+    if any(line.tax_rate == REDUCED_RATE for line in lines):
         blocks.append(pdf.Text(f"{REDUCED_MARK} は軽減税率（8%）対象", size=9))
+    return blocks
+
+
+def _pdf_totals(document: Document) -> list:
+    """The totals per tax rate and the payment terms."""
     tax_lines = sorted(document.tax_lines.all(), key=lambda t: -t.rate)
-    blocks += [
+    return [
         pdf.Heading("税率ごとの合計 / Totals per tax rate"),
         pdf.Table(
             [
@@ -240,13 +260,6 @@ def document_pdf_spec(document: Document) -> pdf.Document:
             size=9.5,
         ),
     ]
-    return pdf.Document(
-        title=title,
-        blocks=blocks,
-        author=document.issuer_name,
-        subject=f"{title} {document.number}",
-        footer=f"{document.number}",
-    )
 
 
 def document_pdf(document: Document) -> bytes:
@@ -392,51 +405,37 @@ def document_csv_rows(document: Document) -> list[list]:
         document.recipient_name,
     ]
     replaces = document.replaces.number if document.replaces_id else ""
+
+    def row(section: str, *cells) -> list:
+        # 内容, 数量, 単価, 税率, 金額（税抜）, 消費税額 between the document's columns
+        return [*head, section, *dates, *cells, replaces]
+
     rows = [LINE_HEADER]
-    for line in document.lines.all():
-        rows.append(
-            [
-                *head,
-                "明細",
-                *dates,
-                line.description,
-                line.quantity,
-                line.unit_price_yen,
-                _rate_csv(line.tax_rate),
-                line.amount_yen,
-                "",
-                replaces,
-            ]
+    rows += [
+        row(
+            "明細",
+            line.description,
+            line.quantity,
+            line.unit_price_yen,
+            _rate_csv(line.tax_rate),
+            line.amount_yen,
+            "",
         )
-    for tax_line in sorted(document.tax_lines.all(), key=lambda t: -t.rate):
-        rows.append(
-            [
-                *head,
-                "税率別合計",
-                *dates,
-                f"{_rate_csv(tax_line.rate)}対象",
-                "",
-                "",
-                _rate_csv(tax_line.rate),
-                tax_line.taxable_yen,
-                tax_line.tax_yen,
-                replaces,
-            ]
+        for line in document.lines.all()
+    ]
+    rows += [
+        row(
+            "税率別合計",
+            f"{_rate_csv(t.rate)}対象",
+            "",
+            "",
+            _rate_csv(t.rate),
+            t.taxable_yen,
+            t.tax_yen,
         )
-    rows.append(
-        [
-            *head,
-            "合計",
-            *dates,
-            "合計（税込）",
-            "",
-            "",
-            "",
-            document.subtotal_yen,
-            document.tax_yen,
-            replaces,
-        ]
-    )
+        for t in sorted(document.tax_lines.all(), key=lambda t: -t.rate)
+    ]
+    rows.append(row("合計", "合計（税込）", "", "", "", document.subtotal_yen, document.tax_yen))
     return rows
 
 

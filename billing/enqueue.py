@@ -17,7 +17,7 @@ from members.models import Network
 from members.permissions import roles_of
 
 from .models import RunKind, RunStatus, SettlementRun
-from .services import month_over
+from .periods import month_over
 
 TASKS = {
     RunKind.MONTHLY_CLOSE: "billing.monthly_close_task",

@@ -2,13 +2,13 @@
 writes many of them at once (`IssueBatch`) — numbers taken under a row lock, documents,
 lines and per-rate totals inserted in bulk, changed documents cancelled and reissued.
 
-Used by billing.services only; callers open the transaction.
+Used by the settlement modules (billing.settlement, .close, .commissions, .fees); callers open
+the transaction.
 """
 
-import csv
 import datetime
 import hashlib
-import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
@@ -20,6 +20,7 @@ from core.errors import BrokerageError
 from members.models import Buyer, Company, Network
 
 from . import tax
+from .bulk import INSERT_BATCH, copy_csv, copy_supported, csv_row, insert_rows
 from .models import (
     NUMBER_PREFIXES,
     Document,
@@ -31,8 +32,6 @@ from .models import (
 )
 from .selectors import paid_yen
 
-# Rows per INSERT statement (SQLite takes at most 32,766 parameters per statement).
-INSERT_BATCH = 1000
 # What a close writes, row by row, in these column orders (model field names). A document's
 # row is the batch's part (known once numbered, in the transaction), then the spec's
 # (computed by `prepare`, possibly in another thread).
@@ -84,88 +83,6 @@ LINE_COLUMNS = (
 TAX_LINE_COLUMNS = ("document", "rate", "taxable_yen", "tax_yen")
 
 
-def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Multi-row INSERTs of plain values. A month's close writes some 200,000 rows; building
-    a model instance for each costs several times the SQL (bulk_create measured at ~0.3 ms a
-    row here). The database still checks every constraint. Values must be in the database's
-    form already (dates as ISO strings or through connection.ops)."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    fields = [model._meta.get_field(c) for c in columns]
-    names = ", ".join(quote(f.column) for f in fields)
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608 - names from the model
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            # One prepared statement, run per row inside SQLite: its fastest path.
-            cursor.executemany(sql + placeholders, rows)
-            return
-        if connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy_expert"):
-            # COPY (psycopg2): PostgreSQL's bulk load, ~4× faster than INSERT … VALUES here.
-            # It bypasses Django's cursor wrapper, so query logs do not show it. The csv
-            # module writes None and "" alike (an empty field), which COPY reads as NULL;
-            # FORCE_NOT_NULL reads it as "" in the NOT NULL text columns, so no value needs
-            # converting in Python (a None there would be a bug upstream, stored as "").
-            texts = ", ".join(
-                quote(f.column)
-                for f in fields
-                if not f.null and f.get_internal_type() in ("CharField", "TextField")
-            )
-            force = f", FORCE_NOT_NULL ({texts})" if texts else ""
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerows(rows)
-            buffer.seek(0)
-            cursor.cursor.copy_expert(
-                f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv{force})", buffer
-            )
-            return
-        for start in range(0, len(rows), INSERT_BATCH):
-            chunk = rows[start : start + INSERT_BATCH]
-            values = ", ".join([placeholders] * len(chunk))
-            cursor.execute(sql + values, [value for row in chunk for value in row])
-
-
-def copy_supported() -> bool:
-    """Whether `_insert` uses COPY (PostgreSQL through psycopg2)."""
-    if connection.vendor != "postgresql":
-        return False
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3
-
-    return not is_psycopg3
-
-
-def _csv_value(value) -> str:
-    # COPY's CSV: an unquoted empty field is NULL, a quoted one an empty string.
-    if value is None:
-        return ""
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return '"' + value.replace('"', '""') + '"'
-    return str(value)
-
-
-def _csv_row(values) -> str:
-    return ",".join(map(_csv_value, values))
-
-
-def _copy_text(model, columns: tuple[str, ...], text: str) -> None:
-    """COPY rows already in CSV (see `DocumentSpec.render`)."""
-    if not text:
-        return
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
-    table = quote(model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)", io.StringIO(text)
-        )
-
-
 def _new_ids(run: SettlementRun, after: int, numbers: list[str]) -> list[int]:
     """The ids of the documents just inserted, in the order of `numbers`: those of the run
     above the largest id before the insert (the run is locked, so no one else adds to it
@@ -184,6 +101,13 @@ def _new_ids(run: SettlementRun, after: int, numbers: list[str]) -> list[int]:
         chunk = missing[start : start + INSERT_BATCH]
         ids.update(Document.objects.filter(number__in=chunk).values_list("number", "pk"))
     return [ids[n] for n in numbers]
+
+
+def money_error(exc: tax.MoneyRuleError, what: str = "") -> BrokerageError:
+    """A money rule broken while computing a document, as the domain error, prefixed with
+    what was being computed (a project's reference, a document's source key)."""
+    prefix = f"{what}: " if what else ""
+    return BrokerageError(f"{prefix}{exc}", field=exc.field)
 
 
 @dataclass(slots=True)
@@ -229,24 +153,32 @@ class DocumentSpec:
         try:
             totals = tax.compute_invoice_totals([s.line for s in self.lines], self.rounding)
         except tax.MoneyRuleError as exc:
-            raise BrokerageError(f"{self.source_key}: {exc}", field=exc.field) from exc
+            raise money_error(exc, self.source_key) from exc
         self.totals = totals
-        issuer, recipient, buyer = self.issuer_company, self.recipient_company, self.recipient_buyer
+        digested, self.line_rows = self._line_rows()
+        self.digest = self._digest(digested, totals)
+        self.row = self._row(totals)
+        self.tax_rows = [(r.rate, r.taxable_yen, r.tax_yen) for r in totals.by_rate]
+        return self
+
+    def _line_rows(self) -> tuple[list[tuple], list[tuple]]:
+        """The lines as the digest compares them, and as LINE_COLUMNS[1:] rows."""
         digested = []
         line_rows = []
         for position, s in enumerate(self.lines, start=1):
             line = s.line
-            values = (
-                line.description,
-                line.quantity,
-                line.unit_price_yen,
-                line.tax_rate,
-                line.is_deduction,
-                s.project_id,
-                s.package_id,
-                s.charge_id,
+            digested.append(
+                (
+                    line.description,
+                    line.quantity,
+                    line.unit_price_yen,
+                    line.tax_rate,
+                    line.is_deduction,
+                    s.project_id,
+                    s.package_id,
+                    s.charge_id,
+                )
             )
-            digested.append(values)
             line_rows.append(
                 (
                     position,
@@ -261,7 +193,11 @@ class DocumentSpec:
                     s.charge_id,
                 )
             )
-        rounding = str(self.rounding)
+        return digested, line_rows
+
+    def _digest(self, digested: list[tuple], totals: tax.InvoiceTotals) -> str:
+        """What a recomputation compares: parties, terms, lines and totals."""
+        issuer, recipient, buyer = self.issuer_company, self.recipient_company, self.recipient_buyer
         content = (
             self.kind,
             issuer.id if issuer else None,
@@ -270,19 +206,23 @@ class DocumentSpec:
             self.project_id,
             self.membership_id,
             self.due_date.toordinal(),
-            rounding,
+            str(self.rounding),
             tuple(digested),
             totals.subtotal_yen,
             totals.tax_yen,
             totals.total_yen,
         )
         # repr of ints, strings, bools and None is stable, and cheaper than JSON.
-        self.digest = hashlib.sha256(repr(content).encode()).hexdigest()
+        return hashlib.sha256(repr(content).encode()).hexdigest()
+
+    def _row(self, totals: tax.InvoiceTotals) -> tuple:
+        """The DOCUMENT_SPEC values (the digest computed)."""
+        issuer, recipient, buyer = self.issuer_company, self.recipient_company, self.recipient_buyer
         # The network itself issues commissions and fees.
         registration = (issuer or self.network).invoice_registration_number
         taxable = any(r.rate > 0 for r in totals.by_rate)
         recipient_name = str(buyer) if buyer is not None else recipient.legal_name
-        self.row = (
+        return (
             self.kind,
             self.source_key,
             issuer.pk if issuer else None,
@@ -302,17 +242,14 @@ class DocumentSpec:
             totals.total_yen,
             self.digest,
         )
-        self.line_rows = line_rows
-        self.tax_rows = [(r.rate, r.taxable_yen, r.tax_yen) for r in totals.by_rate]
-        return self
 
     def render(self) -> None:
         """The rows as CSV for COPY, but for the document's id and the batch's columns:
         the monthly close renders them while planning, in its planning thread, so the
         thread that writes only joins strings."""
-        self.text = _csv_row(self.row)
-        self.line_texts = [_csv_row(r) for r in self.line_rows]
-        self.tax_texts = [_csv_row(r) for r in self.tax_rows]
+        self.text = csv_row(self.row)
+        self.line_texts = [csv_row(r) for r in self.line_rows]
+        self.tax_texts = [csv_row(r) for r in self.tax_rows]
 
 
 def take_numbers(network: Network, kind: str, year: int, count: int) -> list[str]:
@@ -430,14 +367,14 @@ class IssueBatch:
             head = (network_id, run_id, number, DocumentStatus.ISSUED.value, issued_on)
             rows.append((*head, team_pay_due, replaces, "", now, *spec.row))
         after = Document.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        _insert(Document, DOCUMENT_COLUMNS, rows)
+        insert_rows(Document, DOCUMENT_COLUMNS, rows)
         ids = _new_ids(self.run, after, [row[2] for row in rows])
         lines, tax_lines = [], []
         for document_id, (spec, _old) in zip(ids, new, strict=True):
             lines += [(document_id, *r) for r in spec.line_rows]
             tax_lines += [(document_id, *r) for r in spec.tax_rows]
-        _insert(DocumentLine, LINE_COLUMNS, lines)
-        _insert(DocumentTaxLine, TAX_LINE_COLUMNS, tax_lines)
+        insert_rows(DocumentLine, LINE_COLUMNS, lines)
+        insert_rows(DocumentTaxLine, TAX_LINE_COLUMNS, tax_lines)
         return ids
 
     def _copy(self, new, numbers, network_id, run_id, issued_on, now) -> list[int]:
@@ -456,14 +393,14 @@ class IssueBatch:
                 team_pay_due = old.team_pay_due.isoformat() if old.team_pay_due else ""
                 rows.append(f'{head}{number}{middle}{team_pay_due},{old.pk},"",{now},{spec.text}\n')
         after = Document.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        _copy_text(Document, DOCUMENT_COLUMNS, "".join(rows))
+        copy_csv(Document, DOCUMENT_COLUMNS, "".join(rows))
         ids = _new_ids(self.run, after, numbered)
         lines, tax_lines = [], []
         for document_id, (spec, _old) in zip(ids, new, strict=True):
             lines += [f"{document_id},{t}\n" for t in spec.line_texts]
             tax_lines += [f"{document_id},{t}\n" for t in spec.tax_texts]
-        _copy_text(DocumentLine, LINE_COLUMNS, "".join(lines))
-        _copy_text(DocumentTaxLine, TAX_LINE_COLUMNS, "".join(tax_lines))
+        copy_csv(DocumentLine, LINE_COLUMNS, "".join(lines))
+        copy_csv(DocumentTaxLine, TAX_LINE_COLUMNS, "".join(tax_lines))
         return ids
 
     def _cancel(self) -> None:
@@ -487,3 +424,15 @@ class IssueBatch:
                 number=old.number,
                 reason=run.reopen_reason,
             )
+
+
+def issue_now(
+    run: SettlementRun, actor, specs: list[DocumentSpec], existing: Iterable[Document]
+) -> list[DocumentSpec]:
+    """Plan `specs` against the `existing` issued documents of the same scope and write them
+    (see IssueBatch), in the caller's transaction, with the run locked. Returns the specs
+    issued."""
+    batch = IssueBatch(run, actor)
+    planned = batch.add(specs, {d.source_key: d for d in existing})
+    batch.flush()
+    return planned

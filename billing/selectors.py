@@ -113,6 +113,21 @@ def ledger(*, company: Company, viewer) -> list[LedgerRow]:
             Q(issuer_company=company) | Q(recipient_company=company)
         )
     )
+    movements = _ledger_movements(company, documents)
+    movements.sort(key=lambda m: m[:4])
+    rows, balance = [], 0
+    for date, _recorded, _order, _pk, entry, document, payment, amount in movements:
+        balance += amount
+        if document.issuer_company_id == company.pk:
+            counterparty = document.recipient_name
+        else:
+            counterparty = document.issuer_name
+        rows.append(LedgerRow(date, entry, document, payment, counterparty, amount, balance))
+    return rows
+
+
+def _ledger_movements(company: Company, documents: list) -> list[tuple]:
+    """The company's documents issued and cancelled, and the payments on them, unsorted."""
     by_id = {d.pk: d for d in documents}
     payments = Payment.objects.filter(document_id__in=list(by_id)).order_by("paid_on", "id")
     # (date, when recorded, order, id, entry, document, payment, amount): by date, then in
@@ -155,13 +170,4 @@ def ledger(*, company: Company, viewer) -> list[LedgerRow]:
                 -payment.amount_yen if received else payment.amount_yen,
             )
         )
-    movements.sort(key=lambda m: m[:4])
-    rows, balance = [], 0
-    for date, _recorded, _order, _pk, entry, document, payment, amount in movements:
-        balance += amount
-        if document.issuer_company_id == company.pk:
-            counterparty = document.recipient_name
-        else:
-            counterparty = document.issuer_name
-        rows.append(LedgerRow(date, entry, document, payment, counterparty, amount, balance))
-    return rows
+    return movements

@@ -72,6 +72,16 @@ def pay_team_due(collected_on: datetime.date, within_days: int) -> datetime.date
     return collected_on + datetime.timedelta(days=within_days)
 
 
+# What the network itself bills (fees, commissions): month-end close, paid at the end of the
+# next month (月末締め翌月末払い).
+NETWORK_TERMS = {"closing_day": 31, "month_offset": 1, "payment_day": 31}
+
+
+def network_due_date(transaction_date: datetime.date) -> datetime.date:
+    """When a fee or commission billed on `transaction_date` is due (NETWORK_TERMS)."""
+    return due_date(transaction_date, **NETWORK_TERMS)
+
+
 def prorate_annual_fee(
     annual_fee_yen: int,
     *,

@@ -25,10 +25,12 @@ from members.models import Company, Membership, MembershipClass, MembershipStatu
 from members.permissions import roles_of
 
 from . import documents as paper
-from . import selectors, services
+from . import selectors
 from .enqueue import run_queue
 from .forms import DocumentFilterForm, PaymentForm, ReopenForm, RunStartForm
 from .models import Document, DocumentKind, DocumentStatus, RunKind, RunStatus
+from .payments import payment_record
+from .runs import run_reopen
 
 RUN_BADGES = {
     RunStatus.RUNNING: "attention",
@@ -74,7 +76,7 @@ def _totals(rows) -> dict:
 
 
 def _may_record_payment(user, document: Document) -> bool:
-    """Mirrors billing.services._require_payment_recorder, to show the form to whoever may."""
+    """Mirrors billing.payments._require_payment_recorder, to show the form to whoever may."""
     roles = roles_of(user)
     if document.status != DocumentStatus.ISSUED:
         return False
@@ -185,9 +187,7 @@ def run_detail_page(request, pk: int):
         and form.is_valid()
         and call_service(
             form,
-            lambda: services.run_reopen(
-                actor=request.user, run=run, reason=form.cleaned_data["reason"]
-            ),
+            lambda: run_reopen(actor=request.user, run=run, reason=form.cleaned_data["reason"]),
         )
     ):
         messages.success(
@@ -340,9 +340,7 @@ def document_detail(request, pk: int):
             )
         if form.is_valid() and call_service(
             form,
-            lambda: services.payment_record(
-                actor=request.user, document=document, **form.cleaned_data
-            ),
+            lambda: payment_record(actor=request.user, document=document, **form.cleaned_data),
         ):
             messages.success(request, _("The payment was recorded."))
             return redirect("billing_document", pk=document.pk)

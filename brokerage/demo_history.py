@@ -15,7 +15,8 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from billing import services as billing_services
+from billing.close import monthly_close
+from billing.periods import previous_month
 from members.models import Material, Network, ProbationRule, Process, User
 from orders import execution, projects
 from orders import services as orders
@@ -209,10 +210,10 @@ def seed_history(*, network: Network, users: dict[str, User]) -> bool:
             tracking_number="4412-3456-7890",
         )
         execution.shipment_accept(actor=buyer, shipment=shipment)
-        period = billing_services.previous_month(today)
+        period = previous_month(today)
         accepted_at = timezone.make_aware(
             datetime.datetime.combine(period.replace(day=15), datetime.time(10))
         )
         Project.objects.filter(pk=project.pk).update(accepted_at=accepted_at)
-        billing_services.monthly_close(network=network, period=period, actor=secretariat)
+        monthly_close(network=network, period=period, actor=secretariat)
     return True

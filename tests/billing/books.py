@@ -5,7 +5,7 @@ import datetime
 import itertools
 from zoneinfo import ZoneInfo
 
-from billing import services
+from billing import close
 from billing.models import Document, DocumentKind, DocumentStatus
 from members.models import MembershipClass
 from orders.models import (
@@ -152,7 +152,7 @@ class Books:
         )
 
     def close(self, period=OCTOBER, actor=None):
-        return services.monthly_close(network=self.network, period=period, actor=actor)
+        return close.monthly_close(network=self.network, period=period, actor=actor)
 
 
 def issued(**filters):

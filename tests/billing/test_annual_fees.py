@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from billing import services
+from billing import fees, periods, runs
 from billing.models import Document, DocumentKind, SettlementRun
 from core.errors import BrokerageError, NotAllowed
 from core.transitions import history
@@ -29,9 +29,7 @@ def test_fees_from_the_table_prorated_at_the_joining_month(books, secretariat_us
     ended.company.memberships.update(status=MembershipStatus.ENDED)
     next_year = books.company_user(joined_on=datetime.date(2027, 4, 1))
 
-    run = services.annual_fees(
-        network=books.network, fiscal_year_start=FY2026, actor=secretariat_user
-    )
+    run = fees.annual_fees(network=books.network, fiscal_year_start=FY2026, actor=secretariat_user)
 
     assert run.status == "completed" and run.kind == "annual_fees" and run.period == FY2026
     assert fee_of(full.company).total_yen == 15_000
@@ -55,16 +53,16 @@ def test_without_proration_everyone_pays_the_full_fee(books):
     Network.objects.filter(pk=books.network.pk).update(prorate_fees=False)
     books.network.refresh_from_db()
     october = books.company_user(joined_on=datetime.date(2026, 10, 15))
-    services.annual_fees(network=books.network, fiscal_year_start=FY2026)
+    fees.annual_fees(network=books.network, fiscal_year_start=FY2026)
     assert fee_of(october.company).total_yen == 15_000
 
 
 def test_a_later_run_bills_only_the_new_members(books):
     first = books.company_user(joined_on=datetime.date(2019, 6, 1))
-    services.annual_fees(network=books.network, fiscal_year_start=FY2026)
+    fees.annual_fees(network=books.network, fiscal_year_start=FY2026)
     billed = fee_of(first.company)
     newcomer = books.company_user(joined_on=datetime.date(2026, 12, 1))
-    run = services.annual_fees(network=books.network, fiscal_year_start=FY2026)
+    run = fees.annual_fees(network=books.network, fiscal_year_start=FY2026)
     assert fee_of(first.company).pk == billed.pk
     assert fee_of(newcomer.company).total_yen == 5_000  # 4 of 12 months
     assert Document.objects.count() == 2
@@ -83,7 +81,7 @@ def test_a_class_missing_from_the_fee_table_bills_nothing(books):
         network=books.network, membership_class=MembershipClass.SKILL_DIVISION
     ).delete()
     with pytest.raises(BrokerageError) as exc:
-        services.annual_fees(network=books.network, fiscal_year_start=FY2026)
+        fees.annual_fees(network=books.network, fiscal_year_start=FY2026)
     assert exc.value.field == "membership_class"
     assert str(MembershipClass.SKILL_DIVISION.label) in str(exc.value)
     assert not Document.objects.exists() and not SettlementRun.objects.exists()
@@ -91,24 +89,24 @@ def test_a_class_missing_from_the_fee_table_bills_nothing(books):
 
 def test_the_fiscal_year_and_the_actor_are_checked(books, lead_user):
     with pytest.raises(BrokerageError) as exc:
-        services.annual_fees(network=books.network, fiscal_year_start=datetime.date(2026, 1, 1))
+        fees.annual_fees(network=books.network, fiscal_year_start=datetime.date(2026, 1, 1))
     assert exc.value.field == "fiscal_year_start"
     with pytest.raises(NotAllowed):
-        services.annual_fees(network=books.network, fiscal_year_start=FY2026, actor=lead_user)
+        fees.annual_fees(network=books.network, fiscal_year_start=FY2026, actor=lead_user)
     assert not SettlementRun.objects.exists()
 
 
 def test_a_reopened_fee_run_reissues_changed_fees(books, secretariat_user):
     member = books.company_user(joined_on=datetime.date(2019, 6, 1))
-    run = services.annual_fees(network=books.network, fiscal_year_start=FY2026)
+    run = fees.annual_fees(network=books.network, fiscal_year_start=FY2026)
     old = fee_of(member.company)
     MembershipFee.objects.filter(
         network=books.network, membership_class=MembershipClass.JOINT_ORDER
     ).update(annual_fee_yen=18_000)
-    services.annual_fees(network=books.network, fiscal_year_start=FY2026)  # rerun: no change
+    fees.annual_fees(network=books.network, fiscal_year_start=FY2026)  # rerun: no change
     assert fee_of(member.company).pk == old.pk
-    services.run_reopen(actor=secretariat_user, run=run, reason="総会で会費改定")
-    services.annual_fees(network=books.network, fiscal_year_start=FY2026)
+    runs.run_reopen(actor=secretariat_user, run=run, reason="総会で会費改定")
+    fees.annual_fees(network=books.network, fiscal_year_start=FY2026)
     new = fee_of(member.company)
     assert new.replaces == old and new.total_yen == 18_000
     old.refresh_from_db()
@@ -116,9 +114,7 @@ def test_a_reopened_fee_run_reissues_changed_fees(books, secretariat_user):
 
 
 def test_fiscal_year_of(network):
-    assert services.fiscal_year_of(network, datetime.date(2027, 3, 31)) == FY2026
-    assert services.fiscal_year_of(network, datetime.date(2026, 4, 1)) == FY2026
+    assert periods.fiscal_year_of(network, datetime.date(2027, 3, 31)) == FY2026
+    assert periods.fiscal_year_of(network, datetime.date(2026, 4, 1)) == FY2026
     network.fiscal_year_start_month = 1
-    assert services.fiscal_year_of(network, datetime.date(2026, 12, 31)) == datetime.date(
-        2026, 1, 1
-    )
+    assert periods.fiscal_year_of(network, datetime.date(2026, 12, 31)) == datetime.date(2026, 1, 1)

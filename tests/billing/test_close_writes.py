@@ -2,7 +2,7 @@
 (on PostgreSQL: COPY of CSV rendered while the next chunk is planned): both must store
 exactly the same documents, whatever the text holds."""
 
-from billing import services
+from billing import settlement
 from billing.models import Document, RunKind, SettlementRun
 from orders.models import Inquiry, WorkPackage
 from tests.billing.books import OCTOBER, Books, tokyo
@@ -68,11 +68,11 @@ def test_the_close_stores_what_settling_each_project_stores(books, buff, stainle
     run = SettlementRun.objects.create(
         network=twin.network, kind=RunKind.MONTHLY_CLOSE, period=OCTOBER, progress_total=3
     )
-    twin_projects = services.month_projects(twin.network, OCTOBER).select_related(
+    twin_projects = settlement.month_projects(twin.network, OCTOBER).select_related(
         "lead", "inquiry__buyer", "network"
     )
     for project in twin_projects.order_by("pk"):
-        services.settle_project(project=project, run=run)
+        settlement.settle_project(project=project, run=run)
 
     closed, settled = stored(books.network), stored(twin.network)
     assert len(closed) == 6

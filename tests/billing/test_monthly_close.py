@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.forms.models import model_to_dict
 
-from billing import services
+from billing import close, runs
 from billing.models import Document, DocumentKind, DocumentLine, RunStatus, SettlementRun
 from core.errors import BrokerageError, InvalidTransition, NotAllowed
 from core.models import DomainEvent, StatusChange
@@ -99,7 +99,7 @@ def test_resume_after_a_crash_equals_an_uninterrupted_close(books, monkeypatch, 
     five_projects(twin)
     twin.close()
 
-    real = services.settle_project
+    real = close.settle_project
     calls = []
 
     def crash_on_the_third(**kwargs):
@@ -108,15 +108,15 @@ def test_resume_after_a_crash_equals_an_uninterrupted_close(books, monkeypatch, 
             raise RuntimeError("worker lost")
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "settle_project", crash_on_the_third)
-    monkeypatch.setattr(services, "CHUNK_SIZE", 2)  # projects 1–2 commit, 3–4 roll back
+    monkeypatch.setattr(close, "settle_project", crash_on_the_third)
+    monkeypatch.setattr(runs, "CHUNK_SIZE", 2)  # projects 1–2 commit, 3–4 roll back
     with pytest.raises(RuntimeError):
         books.close()
     run = SettlementRun.objects.get(network=books.network)
     assert run.status == "failed" and "worker lost" in run.error
     assert run.progress_done == 2
     assert issued(network=books.network).count() == 6  # two projects, nothing of the third
-    monkeypatch.setattr(services, "settle_project", real)
+    monkeypatch.setattr(close, "settle_project", real)
 
     run = books.close()
     assert run.status == "completed" and run.progress_done == 5 and run.error == ""
@@ -131,7 +131,7 @@ def test_resume_after_a_crash_equals_an_uninterrupted_close(books, monkeypatch, 
 
 def test_a_killed_worker_leaves_a_running_run_that_the_next_call_continues(books, monkeypatch):
     projects = five_projects(books)
-    real = services.settle_project
+    real = close.settle_project
     calls = []
 
     def killed_on_the_fourth(**kwargs):
@@ -140,13 +140,13 @@ def test_a_killed_worker_leaves_a_running_run_that_the_next_call_continues(books
             raise SystemExit("SIGKILL")  # not an Exception: the run is not marked failed
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "settle_project", killed_on_the_fourth)
-    monkeypatch.setattr(services, "CHUNK_SIZE", 1)
+    monkeypatch.setattr(close, "settle_project", killed_on_the_fourth)
+    monkeypatch.setattr(runs, "CHUNK_SIZE", 1)
     with pytest.raises(SystemExit):
         books.close()
     run = SettlementRun.objects.get()
     assert run.status == "running" and run.cursor == projects[2].pk
-    monkeypatch.setattr(services, "settle_project", real)
+    monkeypatch.setattr(close, "settle_project", real)
     assert books.close().status == "completed"
     assert issued().count() == 15
     assert sorted(set(issued().values_list("project_id", flat=True))) == [p.pk for p in projects]
@@ -205,11 +205,11 @@ def test_reopen_reissues_what_changed_and_keeps_the_rest(books, secretariat_user
     books.charge(project.packages.get(member=late.company), 10_000, by=lead)
     run = SettlementRun.objects.get()
     with pytest.raises(NotAllowed):
-        services.run_reopen(actor=member_user, run=run, reason="x")
+        runs.run_reopen(actor=member_user, run=run, reason="x")
     with pytest.raises(BrokerageError) as exc:
-        services.run_reopen(actor=secretariat_user, run=run, reason="  ")
+        runs.run_reopen(actor=secretariat_user, run=run, reason="  ")
     assert exc.value.field == "reason"
-    services.run_reopen(actor=secretariat_user, run=run, reason="遅延ペナルティ計上漏れ")
+    runs.run_reopen(actor=secretariat_user, run=run, reason="遅延ペナルティ計上漏れ")
     run.refresh_from_db()
     assert run.status == "reopened" and run.reopened_by == secretariat_user
     assert books.close().status == "completed"
@@ -249,19 +249,19 @@ def test_a_recomputation_without_changes_keeps_every_document(books, secretariat
     five_projects(books)
     books.close()
     numbers = sorted(Document.objects.values_list("number", flat=True))
-    services.run_reopen(actor=secretariat_user, run=SettlementRun.objects.get(), reason="確認")
+    runs.run_reopen(actor=secretariat_user, run=SettlementRun.objects.get(), reason="確認")
     books.close()
     assert sorted(issued().values_list("number", flat=True)) == numbers
 
 
 def test_only_a_completed_run_is_reopened(books, secretariat_user, monkeypatch):
     five_projects(books)
-    monkeypatch.setattr(services, "settle_project", lambda **kw: 1 / 0)
+    monkeypatch.setattr(close, "settle_project", lambda **kw: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         books.close()
     run = SettlementRun.objects.get()
     with pytest.raises(InvalidTransition):
-        services.run_reopen(actor=secretariat_user, run=run, reason="x")
+        runs.run_reopen(actor=secretariat_user, run=run, reason="x")
     assert SettlementRun.objects.get().status == RunStatus.FAILED
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from kombu.exceptions import OperationalError
 
-from billing import services
+from billing import close, runs
 from billing.models import RunKind, RunStatus, SettlementRun
 from brokerage import tasks
 from config.celery import app
@@ -26,7 +26,7 @@ NOVEMBER_5 = tokyo(2026, 11, 5, 9)
 def _killed_close(books, monkeypatch, time_machine, *, on_project=4):
     """A close whose worker dies (SystemExit: not marked failed) while settling the
     `on_project`-th project, one project per chunk; the clock moves a minute per project."""
-    real = services.settle_project
+    real = close.settle_project
     calls = []
 
     def settle(**kwargs):
@@ -36,11 +36,11 @@ def _killed_close(books, monkeypatch, time_machine, *, on_project=4):
             raise SystemExit("SIGKILL")
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "settle_project", settle)
-    monkeypatch.setattr(services, "CHUNK_SIZE", 1)
+    monkeypatch.setattr(close, "settle_project", settle)
+    monkeypatch.setattr(runs, "CHUNK_SIZE", 1)
     with pytest.raises(SystemExit):
         books.close()
-    monkeypatch.setattr(services, "settle_project", real)
+    monkeypatch.setattr(close, "settle_project", real)
     return SettlementRun.objects.get(network=books.network)
 
 
@@ -201,7 +201,7 @@ def test_the_scan_skips_a_run_whose_chunk_transaction_is_open(network, time_mach
     def live_worker():
         try:
             with transaction.atomic():
-                services._lock_running(run)
+                runs.lock_running(run)
                 locked.set()
                 release.wait(30)
         finally:
@@ -211,11 +211,11 @@ def test_the_scan_skips_a_run_whose_chunk_transaction_is_open(network, time_mach
     worker.start()
     try:
         assert locked.wait(30)
-        assert services.settlement_runs_resume_stale() == []
+        assert runs.settlement_runs_resume_stale() == []
     finally:
         release.set()
         worker.join()
-    assert [r.pk for r in services.settlement_runs_resume_stale()] == [run.pk]
+    assert [r.pk for r in runs.settlement_runs_resume_stale()] == [run.pk]
 
 
 @pytest.mark.postgres
@@ -234,7 +234,7 @@ def test_concurrent_scans_claim_a_stale_run_once(network, time_machine):
     def scan():
         try:
             barrier.wait()
-            claims.extend(r.pk for r in services.settlement_runs_resume_stale())
+            claims.extend(r.pk for r in runs.settlement_runs_resume_stale())
         except Exception as exc:
             errors.append(exc)
         finally:

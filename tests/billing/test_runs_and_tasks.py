@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from billing import services
+from billing import close, fees
 from billing.models import RUN_TRANSITIONS, Document, RunKind, RunStatus, SettlementRun
 from billing.tax import RoundingMode
 from brokerage import tasks
@@ -85,8 +85,8 @@ def test_the_daily_job_closes_the_previous_month_once(books, time_machine, monke
     monkeypatch.setattr(tasks.monthly_close_task, "delay", lambda *args: queued.append(args))
     assert tasks.monthly_close_due_task() == 1
     assert queued == [(books.network.pk, "2026-10-01")]
-    services.monthly_close(network=books.network, period=OCTOBER)
-    assert services.monthly_close_due() == (OCTOBER, [])
+    close.monthly_close(network=books.network, period=OCTOBER)
+    assert close.monthly_close_due() == (OCTOBER, [])
 
 
 def test_the_daily_job_bills_fees_at_the_fiscal_year_start(books, time_machine, monkeypatch):
@@ -102,11 +102,11 @@ def test_the_daily_job_bills_fees_at_the_fiscal_year_start(books, time_machine, 
     assert tasks.annual_fees_task(*queued[0]) == "completed"
     assert issued(kind="fee").count() == 1
     time_machine.move_to(tokyo(2026, 12, 2, 9))
-    assert services.annual_fees_due() == []
+    assert fees.annual_fees_due() == []
 
 
 def test_the_reminder_task_calls_the_service(monkeypatch):
-    monkeypatch.setattr(services, "documents_remind_due", lambda: 7)
+    monkeypatch.setattr(tasks, "documents_remind_due", lambda: 7)
     assert tasks.documents_remind_due_task() == 7
 
 
@@ -143,7 +143,7 @@ def test_two_workers_closing_the_same_month_issue_each_document_once(books):
     def close():
         try:
             barrier.wait()
-            services.monthly_close(network=books.network, period=OCTOBER)
+            close.monthly_close(network=books.network, period=OCTOBER)
         except Exception as exc:
             errors.append(exc)
         finally:

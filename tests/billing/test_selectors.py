@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from billing import selectors, services
+from billing import fees, payments, runs, selectors
 from billing.models import DocumentKind, SettlementRun
 from core.errors import NotAllowed
 from members.models import Network
@@ -31,12 +31,12 @@ def world(books, buff, stainless, secretariat_user, other_secretariat_user, comm
         packages=[{"member": member, "quantity": 10, "unit_price": 1_000}],
     )
     books.close()
-    services.annual_fees(network=books.network, fiscal_year_start=datetime.date(2026, 4, 1))
+    fees.annual_fees(network=books.network, fiscal_year_start=datetime.date(2026, 4, 1))
     today = timezone.localdate()
-    services.payment_record(
+    payments.payment_record(
         actor=lead, document=invoice_of(project), amount_yen=1_000, paid_on=today
     )
-    services.payment_record(
+    payments.payment_record(
         actor=lead, document=statement_of(project, member.company), amount_yen=500, paid_on=today
     )
     elsewhere = Books(other_secretariat_user.network_seats.get().network, buff, stainless)
@@ -151,7 +151,7 @@ def test_ledger_rows_and_running_balance(world, secretariat_user, books):
     assert rows[0].counterparty == str(project.inquiry.buyer)
     # The staff see the same rows; a correction shows the cancellation and the reissue.
     books.charge(project.packages.get(), 1_000, by=lead)
-    services.run_reopen(
+    runs.run_reopen(
         actor=secretariat_user,
         run=SettlementRun.objects.get(network=books.network, kind="monthly_close"),
         reason="控除漏れ",

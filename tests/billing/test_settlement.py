@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from billing import services
+from billing import close, settlement
 from billing.models import Document, DocumentKind, RunKind, SettlementRun
 from core.errors import BrokerageError, InvalidTransition, NotAllowed
 from orders import execution
@@ -41,7 +41,7 @@ def test_worked_example_through_the_real_flow(team_package, running_project, buy
     # Pin the acceptance in a month that is over.
     Project.objects.filter(pk=running_project.pk).update(accepted_at=tokyo(2026, 10, 15, 10))
 
-    run = services.monthly_close(network=running_project.network, period=OCTOBER)
+    run = close.monthly_close(network=running_project.network, period=OCTOBER)
 
     assert run.status == "completed" and (run.progress_done, run.progress_total) == (1, 1)
     statement = statement_of(running_project, worker.company)
@@ -143,7 +143,7 @@ def test_charges_above_the_work_stop_the_close_with_the_project_named(books):
 def test_only_an_accepted_project_is_settled(running_project, secretariat_user, network):
     run = SettlementRun.objects.create(network=network, kind=RunKind.MONTHLY_CLOSE, period=OCTOBER)
     with pytest.raises(InvalidTransition, match=running_project.inquiry.reference) as exc:
-        services.settle_project(project=running_project, run=run, actor=secretariat_user)
+        settlement.settle_project(project=running_project, run=run, actor=secretariat_user)
     assert exc.value.field == "project"
     assert not Document.objects.exists()
 
@@ -157,10 +157,10 @@ def test_settle_project_directly_skips_what_is_issued(books, secretariat_user, l
         network=books.network, kind=RunKind.MONTHLY_CLOSE, period=OCTOBER
     )
     with pytest.raises(NotAllowed):
-        services.settle_project(project=project, run=run, actor=lead_user)
-    first = services.settle_project(project=project, run=run, actor=secretariat_user)
+        settlement.settle_project(project=project, run=run, actor=lead_user)
+    first = settlement.settle_project(project=project, run=run, actor=secretariat_user)
     assert sorted(d.kind for d in first) == ["invoice", "statement"]
-    assert services.settle_project(project=project, run=run) == []
+    assert settlement.settle_project(project=project, run=run) == []
     assert Document.objects.count() == 2
 
 

@@ -19,8 +19,8 @@ from django.db import connection
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from billing.close import monthly_close
 from billing.models import Document, DocumentLine, SettlementRun
-from billing.services import monthly_close
 from core.transitions import history
 from members.models import Buyer, Material, Process, User
 
