@@ -341,7 +341,7 @@ class IssueBatch:
                 document.paid_in_full_on = today
                 document.save(update_fields=["paid_in_full_on"])
             events.record(
-                kind="document.replaced",
+                kind=events.EventKind.DOCUMENT_REPLACED,
                 subject=document,
                 actor=actor,
                 network_id=document.network_id,
@@ -417,7 +417,7 @@ class IssueBatch:
         )
         for old in self.stale:
             events.record(
-                kind="document.cancelled",
+                kind=events.EventKind.DOCUMENT_CANCELLED,
                 subject=old,
                 actor=actor,
                 network_id=old.network_id,

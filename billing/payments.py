@@ -103,7 +103,7 @@ def payment_record(
         if amount_yen == left:
             _paid_in_full(document, paid_on)
         events.record(
-            kind="payment.recorded",
+            kind=events.EventKind.PAYMENT_RECORDED,
             subject=payment,
             actor=actor,
             network_id=document.network_id,
@@ -171,11 +171,11 @@ def documents_remind_due(*, today: datetime.date | None = None) -> int:
     )
     checks = (
         (
-            "document.due_soon",
+            events.EventKind.DOCUMENT_DUE_SOON,
             "due_soon_reminded_on",
             Q(due__gte=today, due__lte=today + datetime.timedelta(days=REMIND_DAYS_BEFORE)),
         ),
-        ("document.overdue", "overdue_reminded_on", Q(due__lt=today)),
+        (events.EventKind.DOCUMENT_OVERDUE, "overdue_reminded_on", Q(due__lt=today)),
     )
     sent = 0
     for kind, mark, due in checks:

@@ -159,7 +159,7 @@ def run_fail(run: SettlementRun, error: str, actor) -> None:
             return
         run.error = error[:2000]
         _move(run, RunStatus.FAILED, actor, reason=run.error, update_fields=("error",))
-        _record(run, "settlement_run.failed", actor, error=run.error)
+        _record(run, events.EventKind.SETTLEMENT_RUN_FAILED, actor, error=run.error)
 
 
 def run_complete(run: SettlementRun, actor) -> SettlementRun:
@@ -173,7 +173,7 @@ def run_complete(run: SettlementRun, actor) -> SettlementRun:
         issued = run.documents.filter(status=DocumentStatus.ISSUED)
         _record(
             run,
-            "settlement_run.completed",
+            events.EventKind.SETTLEMENT_RUN_COMPLETED,
             actor,
             documents=issued.count(),
             total_yen=issued.aggregate(n=Sum("total_yen"))["n"] or 0,
@@ -217,7 +217,7 @@ def run_reopen(*, actor, run: SettlementRun, reason: str) -> SettlementRun:
             reason=reason,
             update_fields=("reopened_by", "reopened_at", "reopen_reason"),
         )
-        _record(run, "settlement_run.reopened", actor, reason=reason)
+        _record(run, events.EventKind.SETTLEMENT_RUN_REOPENED, actor, reason=reason)
     return run
 
 

@@ -1,24 +1,31 @@
-"""Turn domain events into notifications (and later webhooks). Runs after commit, in a task;
-safe to run twice: the event is locked and marked dispatched, and each notification is unique
-per event and recipient."""
+"""The one outbound pipeline of domain events: each event becomes in-app notifications (each
+e-mailed through its outbox, brokerage.notifications), entries in the partners' feed and
+webhooks (brokerage.partners). Runs after commit, in a task; safe to run twice: the event is
+locked and marked dispatched, and each notification is unique per event and recipient.
+
+The dispatcher decides no business rule. What an event sets in motion (opening the prices of
+an early close, opening a referral, moving a process chain on) is a task of the app owning
+that rule, named in the event's catalogue entry (core.events.CATALOGUE, `reactions`) and run
+here after the audience is told, in the same transaction: it commits with the notifications,
+never before them, and a failure leaves the event to the relay as a failed notice would."""
 
 import logging
 
+from celery import current_app
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core.events import CATALOGUE, EventKind
 from core.models import DomainEvent
 from members import accounts
 from members.models import PasswordResetRequest, StaffRole, User
-from orders import services as order_services
 from orders.models import (
     Application,
     ApplicationStatus,
     Claim,
     Delivery,
     Inquiry,
-    InquiryStage,
     Inspection,
     Invitation,
     MemberCharge,
@@ -35,6 +42,7 @@ from .notifications import notify
 from .partners import partner_event_fan_out
 
 logger = logging.getLogger(__name__)
+K = EventKind
 
 
 def _staff(network_id: int, role: str = StaffRole.SECRETARIAT):
@@ -69,61 +77,61 @@ def _recipients(event: DomainEvent, inquiry: Inquiry) -> list[tuple[str, list]]:
     applicants = Application.objects.filter(
         inquiry=inquiry, status=ApplicationStatus.ACTIVE
     ).values_list("company_id", flat=True)
-    if kind == "inquiry.submitted":
+    if kind == K.INQUIRY_SUBMITTED:
         return [
             ("inquiry_received_staff", _staff(network)),
             ("inquiry_received_buyer", _buyer(inquiry)),
         ]
-    if kind == "inquiry.question_asked":
+    if kind == K.INQUIRY_QUESTION_ASKED:
         return [("inquiry_question", _buyer(inquiry))]
-    if kind == "inquiry.question_answered":
+    if kind == K.INQUIRY_QUESTION_ANSWERED:
         return [("inquiry_answered", _staff(network))]
-    if kind == "inquiry.escalated":
+    if kind == K.INQUIRY_ESCALATED:
         return [("inquiry_escalated", _staff(network, StaffRole.COMMITTEE))]
-    if kind == "inquiry.published":
+    if kind == K.INQUIRY_PUBLISHED:
         return [
             ("inquiry_call", _company_users(_called_leads(inquiry))),
             ("inquiry_published_buyer", _buyer(inquiry)),
         ]
-    if kind == "inquiry.deadline_changed":
+    if kind == K.INQUIRY_DEADLINE_CHANGED:
         return [
             (
                 "inquiry_deadline_extended_lead",
                 _company_users(_leads_concerned(inquiry, applicants)),
             )
         ]
-    if kind == "inquiry.applications_closed_early":
+    if kind == K.INQUIRY_APPLICATIONS_CLOSED_EARLY:
         return [
             ("inquiry_closed_early_lead", _company_users(_leads_concerned(inquiry, applicants)))
         ]
-    if kind == "inquiry.call_declined":
+    if kind == K.INQUIRY_CALL_DECLINED:
         return [("call_declined_staff", _staff(network))]
-    if kind in ("inquiry.rejected", "inquiry.referral"):
+    if kind in (K.INQUIRY_REJECTED, K.INQUIRY_REFERRAL):
         return [
             ("inquiry_outcome_buyer", _buyer(inquiry)),
             ("inquiry_outcome_staff", _staff(network)),
         ]
-    if kind == "inquiry.withdrawn":
+    if kind == K.INQUIRY_WITHDRAWN:
         return [
             ("inquiry_outcome_staff", _staff(network)),
             ("inquiry_withdrawn_lead", _company_users(applicants)),
         ]
-    if kind == "inquiry.window_closed":
+    if kind == K.INQUIRY_WINDOW_CLOSED:
         committee = (
             _staff(network, StaffRole.COMMITTEE)
             if inquiry.network.applications_opened_by_committee
             else []
         )
         return [("inquiry_window_closed", list(_staff(network)) + list(committee))]
-    if kind == "inquiry.sla_warning":
+    if kind == K.INQUIRY_SLA_WARNING:
         return [("sla_warning", _staff(network))]
-    if kind == "inquiry.sla_escalated":
+    if kind == K.INQUIRY_SLA_ESCALATED:
         return [
             ("sla_escalated", list(_staff(network)) + list(_staff(network, StaffRole.COMMITTEE)))
         ]
-    if kind == "award.proposed":
+    if kind == K.AWARD_PROPOSED:
         return [("award_proposed", _staff(network))]
-    if kind == "award.confirmed":
+    if kind == K.AWARD_CONFIRMED:
         winner = event.payload["company_id"]
         losers = applicants.exclude(company_id=winner)
         return [
@@ -141,21 +149,21 @@ def _referral_recipients(event: DomainEvent, referral: Referral) -> list[tuple[s
     network = inquiry.network_id
     staff_link = reverse("referral_detail", args=[referral.pk])
     kind = event.kind
-    if kind == "referral.opened":
+    if kind == K.REFERRAL_OPENED:
         return [("referral_opened_staff", _staff(network), staff_link)]
-    if kind == "referral.offered":
+    if kind == K.REFERRAL_OFFERED:
         partner = event.payload.get("partner_network_id")
         if partner:
             return [("referral_offered_partner", _staff(partner), "")]
         return []
-    if kind in ("referral.declined", "referral.expired"):
+    if kind in (K.REFERRAL_DECLINED, K.REFERRAL_EXPIRED):
         return [("referral_moved_on_staff", _staff(network), staff_link)]
-    if kind == "referral.accepted":
+    if kind == K.REFERRAL_ACCEPTED:
         return [
             ("referral_accepted_buyer", _buyer(inquiry), f"/inquiries/{inquiry.pk}/"),
             ("referral_accepted_staff", _staff(network), staff_link),
         ]
-    if kind == "referral.exhausted":
+    if kind == K.REFERRAL_EXHAUSTED:
         return [("referral_exhausted_staff", _staff(network), staff_link)]
     return []
 
@@ -177,7 +185,7 @@ def _dispatch_referral(event: DomainEvent) -> None:
         "event": event,
         "payload": event.payload,
     }
-    if offer is not None and event.kind == "referral.offered":
+    if offer is not None and event.kind == K.REFERRAL_OFFERED:
         # The partner network's secretariat answers through the same signed link.
         context.update(referrals.offer_context(offer))
         context["link"] = referrals.referral_response_url(offer)
@@ -195,19 +203,9 @@ def _dispatch_referral(event: DomainEvent) -> None:
 def _event_key(event: DomainEvent, template: str) -> str:
     # Service-level alerts are keyed by inquiry and level, not by event: even a duplicated
     # event cannot warn anyone twice.
-    if event.kind.startswith("inquiry.sla_"):
+    if event.kind in (K.INQUIRY_SLA_WARNING, K.INQUIRY_SLA_ESCALATED):
         return f"sla:{event.aggregate_id}:{event.kind}:{template}"
     return f"event:{event.pk}:{template}"
-
-
-def _open_referral(inquiry: Inquiry) -> None:
-    """Start the referral job for a referred inquiry. A failure must not hold back the
-    notifications: it is logged and the scheduled scan opens the referral later."""
-    try:
-        with transaction.atomic():
-            referrals.referral_open(inquiry=inquiry)
-    except Exception:
-        logger.exception("Referral of inquiry %s not opened; the scan will retry", inquiry.pk)
 
 
 def _dispatch_invitation(event: DomainEvent) -> None:
@@ -217,9 +215,9 @@ def _dispatch_invitation(event: DomainEvent) -> None:
         "company", "package__project__lead", "package__process", "package__project__inquiry"
     ).get(pk=event.aggregate_id)
     project = invitation.package.project
-    if event.kind == "invitation.sent":
+    if event.kind == K.INVITATION_SENT:
         template, company_id = "invitation_received", invitation.company_id
-    elif event.kind == "invitation.cancelled":
+    elif event.kind == K.INVITATION_CANCELLED:
         template, company_id = "invitation_withdrawn_member", invitation.company_id
     else:
         template, company_id = "invitation_answered_lead", project.lead_id
@@ -266,17 +264,17 @@ WORK_AGGREGATES = {
 
 # Who hears of what happens in a project: event kind → (template, audiences).
 WORK_AUDIENCES = {
-    "standard.attached": ("work_standard_attached", ("member",)),
-    "delivery.shipped": ("delivery_shipped_lead", ("lead",)),
-    "inspection.recorded": ("inspection_recorded_member", ("member",)),
-    "shipment.sent": ("shipment_sent_buyer", ("buyer",)),
-    "claim.raised": ("claim_raised", ("lead", "secretariat")),
-    "claim.traced": ("claim_traced_member", ("member",)),
-    "charge.late": ("late_charge_member", ("member",)),
-    "shipment.accepted": ("shipment_accepted_lead", ("lead",)),
-    "project.accepted": ("project_accepted", ("lead", "team", "secretariat")),
-    "package.due_soon": ("package_due_soon", ("member", "lead")),
-    "package.late": ("package_late", ("member", "lead")),
+    K.STANDARD_ATTACHED: ("work_standard_attached", ("member",)),
+    K.DELIVERY_SHIPPED: ("delivery_shipped_lead", ("lead",)),
+    K.INSPECTION_RECORDED: ("inspection_recorded_member", ("member",)),
+    K.SHIPMENT_SENT: ("shipment_sent_buyer", ("buyer",)),
+    K.CLAIM_RAISED: ("claim_raised", ("lead", "secretariat")),
+    K.CLAIM_TRACED: ("claim_traced_member", ("member",)),
+    K.CHARGE_LATE: ("late_charge_member", ("member",)),
+    K.SHIPMENT_ACCEPTED: ("shipment_accepted_lead", ("lead",)),
+    K.PROJECT_ACCEPTED: ("project_accepted", ("lead", "team", "secretariat")),
+    K.PACKAGE_DUE_SOON: ("package_due_soon", ("member", "lead")),
+    K.PACKAGE_LATE: ("package_late", ("member", "lead")),
 }
 
 
@@ -338,21 +336,16 @@ def _dispatch_password_reset(event: DomainEvent) -> None:
     )
 
 
-# Outcomes of a stage inquiry that may complete its process chain.
-STAGE_OUTCOMES = frozenset(
-    {"award.confirmed", "inquiry.rejected", "inquiry.referral", "inquiry.withdrawn"}
-)
-
-
-def _advance_chain(inquiry: Inquiry) -> None:
-    stage = InquiryStage.objects.filter(inquiry=inquiry).first()
-    if stage is not None:
-        order_services.inquiry_chain_progress(inquiry_id=stage.parent_id)
+def _react(event: DomainEvent) -> None:
+    """Run the event's reactions (core.events.CATALOGUE): tasks of the app that owns the
+    rule, called here, in the dispatch's transaction, with the event's aggregate id."""
+    for task_name in CATALOGUE[EventKind(event.kind)].reactions:
+        current_app.tasks[task_name](event.aggregate_id)
 
 
 def event_dispatch(*, event_id: int) -> bool:
-    """Notify everyone an event concerns, once. Returns False if already dispatched.
-    An `inquiry.referral` event also opens the inquiry's referral (brokerage.referral)."""
+    """Tell everyone an event concerns, once, then run its reactions and append it to the
+    partners' feed and webhooks. Returns False if already dispatched."""
     with transaction.atomic():
         event = DomainEvent.objects.select_for_update(of=("self",)).filter(pk=event_id).first()
         if event is None or event.dispatched_at is not None:
@@ -370,22 +363,17 @@ def event_dispatch(*, event_id: int) -> bool:
                     context={"inquiry": inquiry, "event": event, "payload": event.payload},
                     link=f"/inquiries/{inquiry.pk}/",
                 )
-            if event.kind == "inquiry.applications_closed_early":
-                # The leads' notifications above are written in this transaction: only now
-                # may the prices open.
-                order_services.inquiry_early_close_leads_told(inquiry_id=inquiry.pk)
-            if event.kind == "inquiry.referral":
-                _open_referral(inquiry)
-            if event.kind in STAGE_OUTCOMES:
-                _advance_chain(inquiry)
         elif event.aggregate == "referral":
             _dispatch_referral(event)
         elif event.aggregate == "invitation":
             _dispatch_invitation(event)
         elif event.aggregate in WORK_AGGREGATES:
             _dispatch_work(event)
-        elif event.kind == accounts.PASSWORD_RESET_EVENT:
+        elif event.kind == K.USER_PASSWORD_RESET:
             _dispatch_password_reset(event)
+        # After the notifications, in this transaction: e.g. an early close's prices open
+        # only together with the leads' notice.
+        _react(event)
         # Partners' change feed and webhooks; last, so the feed's lock is held briefly.
         partner_event_fan_out(event=event)
         event.dispatched_at = timezone.now()

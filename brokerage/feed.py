@@ -20,6 +20,7 @@ from django.core import signing
 from django.db import connection
 
 from core.errors import BrokerageError
+from core.events import EventKind
 from core.models import DomainEvent
 from orders.models import Inquiry
 
@@ -30,32 +31,33 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 # Arbitrary, fixed: the key of the PostgreSQL advisory lock that orders feed appends.
 _FEED_LOCK_KEY = 0x6D6967616B690001
+K = EventKind
 
 # What a partner may see of each event kind: the payload keys it receives. Kinds not listed
 # (sealed applications, proposed awards, opened prices) never leave the network. Reasons of an
 # escalation are internal; the buyer sees only that the committee decides.
-PUBLIC_EVENTS: dict[str, tuple[str, ...]] = {
-    "inquiry.submitted": (),
-    "inquiry.question_asked": (),
-    "inquiry.question_answered": (),
-    "inquiry.escalated": (),
-    "inquiry.published": ("deadline",),
-    "inquiry.deadline_changed": ("deadline",),
-    "inquiry.window_closed": (),
-    "inquiry.rejected": ("reason",),
-    "inquiry.referral": ("reason", "category"),
-    "inquiry.withdrawn": ("reason",),
-    "award.confirmed": ("company_id",),
+PUBLIC_EVENTS: dict[EventKind, tuple[str, ...]] = {
+    K.INQUIRY_SUBMITTED: (),
+    K.INQUIRY_QUESTION_ASKED: (),
+    K.INQUIRY_QUESTION_ANSWERED: (),
+    K.INQUIRY_ESCALATED: (),
+    K.INQUIRY_PUBLISHED: ("deadline",),
+    K.INQUIRY_DEADLINE_CHANGED: ("deadline",),
+    K.INQUIRY_WINDOW_CLOSED: (),
+    K.INQUIRY_REJECTED: ("reason",),
+    K.INQUIRY_REFERRAL: ("reason", "category"),
+    K.INQUIRY_WITHDRAWN: ("reason",),
+    K.AWARD_CONFIRMED: ("company_id",),
     # Referrals (written by brokerage.referral). The partner network an offer went to sees
     # its offer's moves; the partner that submitted the inquiry learns it was accepted (the
     # inquiry then names whom to contact).
-    "referral.offered": ("offer_id",),
-    "referral.accepted": ("offer_id",),
-    "referral.declined": ("offer_id", "reason"),
-    "referral.expired": ("offer_id",),
+    K.REFERRAL_OFFERED: ("offer_id",),
+    K.REFERRAL_ACCEPTED: ("offer_id",),
+    K.REFERRAL_DECLINED: ("offer_id", "reason"),
+    K.REFERRAL_EXPIRED: ("offer_id",),
 }
 # Referral events the submitter of the inquiry receives (the others go to the target only).
-SUBMITTER_REFERRAL_EVENTS = frozenset({"referral.accepted"})
+SUBMITTER_REFERRAL_EVENTS = frozenset({K.REFERRAL_ACCEPTED})
 
 
 def inquiry_id_of(event: DomainEvent) -> int | None:

@@ -14,8 +14,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core.events import EventKind
 from core.queueing import enqueue
-from members.accounts import PASSWORD_RESET_EVENT, password_reset_path
+from members.accounts import password_reset_path
 
 from .models import EmailStatus, Notification
 
@@ -104,7 +105,7 @@ MAX_ATTEMPTS = 8
 
 def _email_body(notification: Notification) -> str:
     link = notification.link
-    if notification.kind == PASSWORD_RESET_EVENT:
+    if notification.kind == EventKind.USER_PASSWORD_RESET:
         # The reset token is made now and exists only in the e-mail: nothing stored (the
         # notification, the queue) holds a link that could be replayed later.
         link = password_reset_path(notification.recipient)

@@ -171,7 +171,7 @@ def probation_open(
         except IntegrityError:  # opened concurrently (one open probation per membership)
             return None
         event = events.record(
-            kind="probation.opened",
+            kind=events.EventKind.PROBATION_OPENED,
             subject=probation,
             network_id=membership.network_id,
             company_id=membership.company_id,
@@ -211,7 +211,7 @@ def probation_lift(
         probation.lift_figures = figures or {}
         probation.save(update_fields=["lifted_at", "lifted_by", "lift_reason", "lift_figures"])
         event = events.record(
-            kind="probation.lifted",
+            kind=events.EventKind.PROBATION_LIFTED,
             subject=probation,
             actor=actor,
             network_id=network_id,

@@ -26,7 +26,10 @@ from orders.models import INQUIRY_OUTCOMES, Inquiry
 
 WARNING = "sla_warning"
 ESCALATION = "sla_escalated"
-EVENT_KINDS = {WARNING: "inquiry.sla_warning", ESCALATION: "inquiry.sla_escalated"}
+EVENT_KINDS = {
+    WARNING: events.EventKind.INQUIRY_SLA_WARNING,
+    ESCALATION: events.EventKind.INQUIRY_SLA_ESCALATED,
+}
 
 
 @lru_cache(maxsize=32)

@@ -4,6 +4,7 @@ import datetime
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from billing.close import monthly_close, monthly_close_due
 from billing.enqueue import TASKS as RUN_TASKS
@@ -14,6 +15,7 @@ from core.errors import BrokerageError
 from core.mail import EMAIL_TASK_OPTIONS
 from core.queueing import enqueue
 from members.models import Network
+from orders.models import Inquiry
 
 from . import dispatch, notifications, partners, referral, services, sla, webhooks
 
@@ -63,6 +65,18 @@ def events_relay_task() -> int:
 
 
 # --- Referral and the service level ---------------------------------------------------
+
+
+@shared_task(name="brokerage.referral_open_task", ignore_result=True)
+def referral_open_task(inquiry_id: int) -> None:
+    """`inquiry.referral` (a reaction run by the dispatcher): open the inquiry's referral. A
+    failure must not hold back the event's notifications: it is logged and the scheduled
+    scan (`referrals_expire_due`) opens the referral later."""
+    try:
+        with transaction.atomic():
+            referral.referral_open(inquiry=Inquiry.objects.only("pk").get(pk=inquiry_id))
+    except Exception:
+        logger.exception("Referral of inquiry %s not opened; the scan will retry", inquiry_id)
 
 
 @shared_task(name="brokerage.referrals_expire_due_task", ignore_result=True)

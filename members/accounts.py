@@ -33,7 +33,6 @@ from core.errors import BrokerageError, NotAllowed
 from .error_codes import AccountErrorCode
 from .models import Network, NetworkStaff, PasswordResetRequest
 
-PASSWORD_RESET_EVENT = "user.password_reset"  # noqa: S105 (an event kind)
 BACKUP_CODE_COUNT = 10
 
 
@@ -71,7 +70,7 @@ def password_reset_request(*, email: str, ip_address: str | None) -> PasswordRes
                 field="email",
             )
         reset = PasswordResetRequest.objects.create(email=email, ip_address=ip_address)
-        events.record(kind=PASSWORD_RESET_EVENT, subject=reset)
+        events.record(kind=events.EventKind.USER_PASSWORD_RESET, subject=reset)
     return reset
 
 

@@ -231,7 +231,7 @@ def template_save(*, actor, network: Network, kind: str, body: str) -> ContractT
             network=network, kind=kind, defaults={"body": body}
         )
         events.record(
-            kind="contract_template.saved",
+            kind=events.EventKind.CONTRACT_TEMPLATE_SAVED,
             subject=template,
             actor=actor,
             network_id=network.pk,

@@ -124,7 +124,7 @@ def standard_attach(
         )
         if package.member_id and not package.self_performed:
             events.record(
-                kind="standard.attached",
+                kind=events.EventKind.STANDARD_ATTACHED,
                 subject=standard,
                 actor=actor,
                 network_id=package.project.network_id,
@@ -208,7 +208,7 @@ def delivery_record(*, actor, package: WorkPackage, quantity: int, note: str = "
         package.save(update_fields=["status"])
         if not package.self_performed:
             events.record(
-                kind="delivery.shipped",
+                kind=events.EventKind.DELIVERY_SHIPPED,
                 subject=delivery,
                 actor=actor,
                 network_id=package.project.network_id,
@@ -356,7 +356,7 @@ def inspection_record(
         package.save(update_fields=["status", "completed_at"])
         if not package.self_performed:
             events.record(
-                kind="inspection.recorded",
+                kind=events.EventKind.INSPECTION_RECORDED,
                 subject=inspection,
                 actor=actor,
                 network_id=project.network_id,
@@ -395,7 +395,7 @@ def charge_late(*, actor, package: WorkPackage, amount_yen: int, reason: str) ->
             charged_by=actor,
         )
         events.record(
-            kind="charge.late",
+            kind=events.EventKind.CHARGE_LATE,
             subject=charge,
             actor=actor,
             network_id=package.project.network_id,
@@ -465,7 +465,7 @@ def shipment_send(
         )
         _update_project_delivery(project)
         events.record(
-            kind="shipment.sent",
+            kind=events.EventKind.SHIPMENT_SENT,
             subject=shipment,
             actor=actor,
             network_id=project.network_id,
@@ -519,7 +519,7 @@ def claim_raise(*, actor, shipment: Shipment, quantity: int, description: str, p
         _photos(photos, claim=claim, uploaded_by=actor)
         _update_project_delivery(project)
         events.record(
-            kind="claim.raised",
+            kind=events.EventKind.CLAIM_RAISED,
             subject=claim,
             actor=actor,
             network_id=project.network_id,
@@ -545,7 +545,7 @@ def shipment_accept(*, actor, shipment: Shipment) -> Shipment:
         shipment.accepted_by, shipment.accepted_at = actor, timezone.now()
         shipment.save()
         events.record(
-            kind="shipment.accepted",
+            kind=events.EventKind.SHIPMENT_ACCEPTED,
             subject=shipment,
             actor=actor,
             network_id=project.network_id,
@@ -563,7 +563,7 @@ def shipment_accept(*, actor, shipment: Shipment) -> Shipment:
             project.accepted_at = shipment.accepted_at
             project.save(update_fields=["status", "accepted_at"])
             events.record(
-                kind="project.accepted",
+                kind=events.EventKind.PROJECT_ACCEPTED,
                 subject=project,
                 actor=actor,
                 network_id=project.network_id,
@@ -611,7 +611,7 @@ def claim_trace(
                 charged_by=actor,
             )
         events.record(
-            kind="claim.traced",
+            kind=events.EventKind.CLAIM_TRACED,
             subject=claim,
             actor=actor,
             network_id=project.network_id,
@@ -650,11 +650,11 @@ def packages_warn_due(*, today: datetime.date | None = None) -> int:
     owed = WorkPackage.objects.filter(status__in=PACKAGE_OPEN_WORK, member__isnull=False)
     checks = (
         (
-            "package.due_soon",
+            events.EventKind.PACKAGE_DUE_SOON,
             "due_soon_warned_on",
             Q(due_date__gte=today, due_date__lte=today + datetime.timedelta(days=DUE_SOON_DAYS)),
         ),
-        ("package.late", "late_warned_on", Q(due_date__lt=today)),
+        (events.EventKind.PACKAGE_LATE, "late_warned_on", Q(due_date__lt=today)),
     )
     for kind, mark, due in checks:
         pks = owed.filter(due, **{f"{mark}__isnull": True}).values_list("pk", flat=True)[:500]

@@ -133,7 +133,10 @@ def project_open(
                 opened_by=actor,
             )
             events.record(
-                kind="project.opened", subject=project, actor=actor, network_id=project.network_id
+                kind=events.EventKind.PROJECT_OPENED,
+                subject=project,
+                actor=actor,
+                network_id=project.network_id,
             )
     except IntegrityError as exc:
         raise Conflict(_("This inquiry already has a project."), field="inquiry") from exc
@@ -289,7 +292,7 @@ def invitation_send(*, actor, package: WorkPackage, company: Company) -> tuple[I
                 expires_at=timezone.now() + datetime.timedelta(hours=project.invitation_hours),
             )
             events.record(
-                kind="invitation.sent",
+                kind=events.EventKind.INVITATION_SENT,
                 subject=invitation,
                 actor=actor,
                 network_id=project.network_id,
@@ -341,7 +344,7 @@ def _ensure_agreements(project: Project, member: Company) -> None:
             # An earlier acceptance stays on record in the event log.
             if agreement.lead_accepted_at or agreement.member_accepted_at:
                 events.record(
-                    kind="agreement.reissued",
+                    kind=events.EventKind.AGREEMENT_REISSUED,
                     subject=agreement,
                     network_id=project.network_id,
                     lead_accepted_at=str(agreement.lead_accepted_at or ""),
@@ -381,7 +384,7 @@ def invitation_respond(
             invitation.status = InvitationStatus.DECLINED
             invitation.save()
             events.record(
-                kind="invitation.declined",
+                kind=events.EventKind.INVITATION_DECLINED,
                 subject=invitation,
                 actor=actor,
                 network_id=package.project.network_id,
@@ -399,7 +402,7 @@ def invitation_respond(
         )
         _ensure_agreements(package.project, invitation.company)
         events.record(
-            kind="invitation.accepted",
+            kind=events.EventKind.INVITATION_ACCEPTED,
             subject=invitation,
             actor=actor,
             network_id=package.project.network_id,
@@ -430,7 +433,7 @@ def _cancel_invitation(invitation: Invitation, actor, reason: str, network_id: i
     invitation.reason = reason
     invitation.save(update_fields=["status", "responded_at", "responded_by", "reason"])
     events.record(
-        kind="invitation.cancelled",
+        kind=events.EventKind.INVITATION_CANCELLED,
         subject=invitation,
         actor=actor,
         network_id=network_id,
@@ -460,7 +463,12 @@ def package_cancel(*, actor, package: WorkPackage, reason: str) -> WorkPackage:
             status=InvitationStatus.INVITED
         ):
             _cancel_invitation(invitation, actor, reason, network_id)
-        events.record(kind="package.cancelled", subject=package, actor=actor, network_id=network_id)
+        events.record(
+            kind=events.EventKind.PACKAGE_CANCELLED,
+            subject=package,
+            actor=actor,
+            network_id=network_id,
+        )
     return package
 
 
@@ -479,7 +487,7 @@ def invitations_expire_due(*, now: datetime.datetime | None = None) -> int:
             invitation.status = InvitationStatus.EXPIRED
             invitation.save(update_fields=["status"])
             events.record(
-                kind="invitation.expired",
+                kind=events.EventKind.INVITATION_EXPIRED,
                 subject=invitation,
                 network_id=invitation.package.project.network_id,
             )

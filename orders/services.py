@@ -146,7 +146,10 @@ def inquiry_submit(
             inquiry.processes.add(*processes)  # new: nothing to compare with, unlike set()
             record_creation(inquiry, actor=actor)
             events.record(
-                kind="inquiry.submitted", subject=inquiry, actor=actor, network_id=network.pk
+                kind=events.EventKind.INQUIRY_SUBMITTED,
+                subject=inquiry,
+                actor=actor,
+                network_id=network.pk,
             )
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its inquiry.
@@ -256,7 +259,12 @@ def _publish(inquiry: Inquiry, *, actor, deadline, award_mode, reason: str = "")
         update_fields=("application_deadline", "award_mode", "published_at"),
     )
     _record_calls(inquiry)
-    _event("inquiry.published", inquiry, actor, deadline=inquiry.application_deadline.isoformat())
+    _event(
+        events.EventKind.INQUIRY_PUBLISHED,
+        inquiry,
+        actor,
+        deadline=inquiry.application_deadline.isoformat(),
+    )
 
 
 def _record_calls(inquiry: Inquiry) -> None:
@@ -306,7 +314,7 @@ def inquiry_ask(*, actor, inquiry: Inquiry, question: str) -> Inquiry:
         InquiryMessage.objects.create(
             inquiry=inquiry, author=actor, kind=InquiryMessage.Kind.QUESTION, body=question
         )
-        _event("inquiry.question_asked", inquiry, actor)
+        _event(events.EventKind.INQUIRY_QUESTION_ASKED, inquiry, actor)
     return inquiry
 
 
@@ -324,7 +332,7 @@ def inquiry_answer(*, actor, inquiry: Inquiry, answer: str) -> Inquiry:
         InquiryMessage.objects.create(
             inquiry=inquiry, author=actor, kind=InquiryMessage.Kind.ANSWER, body=answer
         )
-        _event("inquiry.question_answered", inquiry, actor)
+        _event(events.EventKind.INQUIRY_QUESTION_ANSWERED, inquiry, actor)
     return inquiry
 
 
@@ -332,7 +340,7 @@ def _close(inquiry: Inquiry, *, to: str, actor, reason: str, **payload) -> None:
     inquiry.outcome_reason = reason
     inquiry.closed_at = timezone.now()
     _move(inquiry, to=to, actor=actor, reason=reason, update_fields=("outcome_reason", "closed_at"))
-    _event(f"inquiry.{to}", inquiry, actor, reason=reason, **payload)
+    _event(events.EventKind(f"inquiry.{to}"), inquiry, actor, reason=reason, **payload)
 
 
 def inquiry_reject(*, actor, inquiry: Inquiry, reason: str) -> Inquiry:
@@ -380,7 +388,7 @@ def inquiry_escalate(*, actor, inquiry: Inquiry, reason: str) -> Inquiry:
         if inquiry.status != S.SUBMITTED:
             raise InvalidTransition(_("Only an inquiry being screened can be escalated."))
         _move(inquiry, to=S.COMMITTEE, actor=actor, reason=reason)
-        _event("inquiry.escalated", inquiry, actor, reason=reason)
+        _event(events.EventKind.INQUIRY_ESCALATED, inquiry, actor, reason=reason)
     return inquiry
 
 
@@ -485,7 +493,7 @@ def inquiry_extend_deadline(
         inquiry.application_deadline = deadline
         inquiry.save(update_fields=["application_deadline"])
         _event(
-            "inquiry.deadline_changed",
+            events.EventKind.INQUIRY_DEADLINE_CHANGED,
             inquiry,
             actor,
             deadline=deadline.isoformat(),
@@ -529,7 +537,7 @@ def call_decline(*, actor, inquiry: Inquiry, reason: str) -> LeadCall:
         call.declined_by = actor
         call.decline_reason = reason.strip()
         call.save(update_fields=["declined_at", "declined_by", "decline_reason"])
-        _event("inquiry.call_declined", inquiry, actor, company_id=company_id)
+        _event(events.EventKind.INQUIRY_CALL_DECLINED, inquiry, actor, company_id=company_id)
     return call
 
 
@@ -615,7 +623,7 @@ def _close_early(inquiry: Inquiry, *, actor, basis: str, reason: str, votes=None
     inquiry.application_deadline = now
     inquiry.save(update_fields=["application_deadline"])
     _event(
-        "inquiry.applications_closed_early",
+        events.EventKind.INQUIRY_APPLICATIONS_CLOSED_EARLY,
         inquiry,
         actor,
         basis=basis,
@@ -641,7 +649,7 @@ def _close_early(inquiry: Inquiry, *, actor, basis: str, reason: str, votes=None
         actor=actor,
         reason=_("Applications closed early: %(basis)s") % {"basis": label},
     )
-    _event("inquiry.window_closed", inquiry, actor, applications=active)
+    _event(events.EventKind.INQUIRY_WINDOW_CLOSED, inquiry, actor, applications=active)
 
 
 def inquiry_early_close_leads_told(*, inquiry_id: int) -> Inquiry:
@@ -744,14 +752,14 @@ def inquiry_split(*, actor, inquiry: Inquiry, stages: list[tuple[Network, list]]
             stage.processes.set(processes)
             record_creation(child, actor=actor, reason=inquiry.reference)
             events.record(
-                kind="inquiry.submitted",
+                kind=events.EventKind.INQUIRY_SUBMITTED,
                 subject=child,
                 actor=actor,
                 network_id=network.pk,
                 parent=inquiry.pk,
             )
         _move(inquiry, to=S.STAGED, actor=actor, reason=_("Split into %(n)d stages") % {"n": total})
-        _event("inquiry.staged", inquiry, actor, stages=total)
+        _event(events.EventKind.INQUIRY_STAGED, inquiry, actor, stages=total)
     return inquiry
 
 
@@ -773,7 +781,7 @@ def inquiry_chain_progress(*, inquiry_id: int) -> Inquiry:
                 reason=_("Every stage has a lead company"),
                 update_fields=("closed_at",),
             )
-            _event("inquiry.chain_awarded", parent, None)
+            _event(events.EventKind.INQUIRY_CHAIN_AWARDED, parent, None)
     return parent
 
 
@@ -866,7 +874,7 @@ def application_place(
         )
         application.proposed_team.set(team)
         # No price in the event: it must stay sealed, notifications included.
-        _event("application.placed", inquiry, actor, company_id=company_id)
+        _event(events.EventKind.APPLICATION_PLACED, inquiry, actor, company_id=company_id)
     return application
 
 
@@ -987,7 +995,7 @@ def _propose(inquiry: Inquiry) -> Award | None:
             "reason": _("Sole applicant") if len(ranking) == 1 else _("Best bid"),
         },
     )
-    _event("award.proposed", inquiry, None, company_id=award.company_id)
+    _event(events.EventKind.AWARD_PROPOSED, inquiry, None, company_id=award.company_id)
     return award
 
 
@@ -1011,7 +1019,7 @@ def inquiry_close_window(*, inquiry_id: int, now: datetime.datetime | None = Non
             )
             return inquiry
         _move(inquiry, to=S.EVALUATION, actor=None, reason=_("Application deadline passed"))
-        _event("inquiry.window_closed", inquiry, None, applications=active)
+        _event(events.EventKind.INQUIRY_WINDOW_CLOSED, inquiry, None, applications=active)
         if not inquiry.network.applications_opened_by_committee:
             inquiry.applications_opened_at = now
             inquiry.save(update_fields=["applications_opened_at"])
@@ -1049,7 +1057,7 @@ def inquiry_open_applications(*, actor, inquiry: Inquiry) -> Inquiry:
             )
         inquiry.applications_opened_at = timezone.now()
         inquiry.save(update_fields=["applications_opened_at"])
-        _event("inquiry.applications_opened", inquiry, actor)
+        _event(events.EventKind.INQUIRY_APPLICATIONS_OPENED, inquiry, actor)
         _propose(inquiry)
     return inquiry
 
@@ -1084,7 +1092,7 @@ def award_choose(*, actor, inquiry: Inquiry, application: Application, reason: s
             for key, value in values.items():
                 setattr(award, key, value)
             award.save()
-        _event("award.proposed", inquiry, actor, company_id=award.company_id)
+        _event(events.EventKind.AWARD_PROPOSED, inquiry, actor, company_id=award.company_id)
     return award
 
 
@@ -1112,7 +1120,7 @@ def award_confirm(*, actor, inquiry: Inquiry) -> Award:
             reason=award.reason,
             update_fields=("closed_at",),
         )
-        _event("award.confirmed", inquiry, actor, company_id=award.company_id)
+        _event(events.EventKind.AWARD_CONFIRMED, inquiry, actor, company_id=award.company_id)
     return award
 
 

@@ -7,6 +7,7 @@ from celery import shared_task
 from core.mail import EMAIL_TASK_OPTIONS
 
 from . import execution, guests, projects, services
+from .models import InquiryStage
 
 
 @shared_task(name="brokerage.inquiries_close_due_task", ignore_result=True)
@@ -25,6 +26,29 @@ def packages_warn_due_task() -> int:
 def invitations_expire_due_task() -> int:
     """Expire project invitations not answered in the lead's time limit."""
     return projects.invitations_expire_due()
+
+
+# --- Reactions to events (core.events.CATALOGUE): run by the dispatcher in its transaction,
+# after the event's audience is told; by name, so their names are the contract.
+
+
+@shared_task(name="orders.inquiry_early_close_leads_told_task", ignore_result=True)
+def inquiry_early_close_leads_told_task(inquiry_id: int) -> None:
+    """`inquiry.applications_closed_early`: the leads are told; the prices may open."""
+    services.inquiry_early_close_leads_told(inquiry_id=inquiry_id)
+
+
+@shared_task(name="orders.inquiry_stage_outcome_task", ignore_result=True)
+def inquiry_stage_outcome_task(inquiry_id: int) -> None:
+    """An inquiry reached an outcome: if it is a stage of a process chain, the chain may be
+    complete (its parent awarded)."""
+    parent_id = (
+        InquiryStage.objects.filter(inquiry_id=inquiry_id)
+        .values_list("parent_id", flat=True)
+        .first()
+    )
+    if parent_id is not None:
+        services.inquiry_chain_progress(inquiry_id=parent_id)
 
 
 # --- Guest inquiries: the confirmation e-mail (the request row is the outbox) -------------

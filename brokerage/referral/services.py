@@ -107,7 +107,13 @@ def _offer(referral: Referral, offer: ReferralOffer, *, actor=None, now=None) ->
         fields=("offered_at", "expires_at", "confidential_shared", "email_status"),
     )
     _move(referral, to=R.OFFERED, actor=actor, reason=offer.target_name)
-    _event("referral.offered", referral, actor, rank=offer.rank, **_target_payload(offer))
+    _event(
+        events.EventKind.REFERRAL_OFFERED,
+        referral,
+        actor,
+        rank=offer.rank,
+        **_target_payload(offer),
+    )
     if offer.email_status == EmailStatus.PENDING:
         pk = offer.pk
         transaction.on_commit(lambda: enqueue_offer_emails([pk]))
@@ -134,7 +140,7 @@ def _advance(referral: Referral, *, now=None) -> None:
         reason=_("No candidate left."),
         fields=("exhausted_at",),
     )
-    _event("referral.exhausted", referral)
+    _event(events.EventKind.REFERRAL_EXHAUSTED, referral)
 
 
 # ---------------------------------------------------------------------------------------
@@ -144,7 +150,7 @@ def _advance(referral: Referral, *, now=None) -> None:
 def _referral_event(inquiry: Inquiry) -> DomainEvent | None:
     return (
         DomainEvent.objects.filter(
-            aggregate="inquiry", aggregate_id=inquiry.pk, kind="inquiry.referral"
+            aggregate="inquiry", aggregate_id=inquiry.pk, kind=events.EventKind.INQUIRY_REFERRAL
         )
         .order_by("-id")
         .first()
@@ -197,7 +203,12 @@ def referral_open(*, inquiry: Inquiry, now: datetime.datetime | None = None) -> 
                 distance_km=candidate.distance_km,
             )
             record_creation(offer)
-        _event("referral.opened", referral, category=category, candidates=len(candidates))
+        _event(
+            events.EventKind.REFERRAL_OPENED,
+            referral,
+            category=category,
+            candidates=len(candidates),
+        )
         if not candidates or inquiry.network.referral_auto_send:
             _advance(referral, now=now)  # the first offer, or exhausted at once
         else:
@@ -302,10 +313,10 @@ def referral_respond(
                 reason=offer.target_name,
                 fields=("accepted_at",),
             )
-            _event("referral.accepted", referral, actor, **_target_payload(offer))
+            _event(events.EventKind.REFERRAL_ACCEPTED, referral, actor, **_target_payload(offer))
         else:
             _event(
-                "referral.declined",
+                events.EventKind.REFERRAL_DECLINED,
                 referral,
                 actor,
                 reason=offer.decline_reason,
@@ -326,7 +337,7 @@ def referral_offer_expire(*, offer_id: int, now: datetime.datetime | None = None
         if offer.status != O.OFFERED or offer.expires_at > now:
             return False
         _move(offer, to=O.EXPIRED, reason=_("No answer in time."))
-        _event("referral.expired", referral, **_target_payload(offer))
+        _event(events.EventKind.REFERRAL_EXPIRED, referral, **_target_payload(offer))
         _advance(referral, now=now)
     return True
 
@@ -425,7 +436,7 @@ def referral_add_candidate(
         record_creation(offer, actor=actor, reason=reason)
         if referral.status == R.EXHAUSTED:
             _move(referral, to=R.AWAITING_CONFIRMATION, actor=actor, reason=reason)
-        _event("referral.candidate_added", referral, actor, **_target_payload(offer))
+        _event(events.EventKind.REFERRAL_CANDIDATE_ADDED, referral, actor, **_target_payload(offer))
     return offer
 
 
@@ -443,5 +454,5 @@ def referral_buyer_agree(*, actor, referral: Referral) -> Referral:
             return referral
         referral.buyer_agreed_to_share = True
         referral.save(update_fields=["buyer_agreed_to_share"])
-        _event("referral.sharing_agreed", referral, actor)
+        _event(events.EventKind.REFERRAL_SHARING_AGREED, referral, actor)
     return referral
