@@ -3,25 +3,26 @@ a run's documents); 「請求書」 for the lead (its invoices to buyers, its me
 it, payments received and made); 「支払明細」 for members (their statements, fees,
 commissions, ledger); the buyer's invoices; one page per document with its PDF and CSV.
 
-As in orders/views.py: documents and runs come through the billing selectors (404 for what
-the viewer may not see), a page for another role answers 403, and every write is one service
-call whose refusal is shown on the form field it names.
+As in orders/views/: every page declares its access and, for one run, document or company,
+its scope (members.pages): documents and runs come through the billing selectors (404 for
+what the viewer may not see), a page for another role answers 403, and every write is one
+service call whose refusal is shown on the form field it names.
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 
 from core import pdf
 from core.errors import BrokerageError, NotAllowed
 from members.forms import call_service
-from members.models import Company, Membership, MembershipClass, MembershipStatus, Network
+from members.models import Company, Network
+from members.pages import BUYER, COMPANY, LEAD, POST, SECRETARIAT, SIGNED_IN, page, require
 from members.permissions import roles_of
 
 from . import documents as paper
@@ -88,29 +89,36 @@ def _may_record_payment(user, document: Document) -> bool:
     }[document.kind]
 
 
-def _is_lead_company(user) -> bool:
-    roles = roles_of(user)
-    return (
-        roles.company_id is not None
-        and Membership.objects.filter(
-            company_id=roles.company_id,
-            membership_class=MembershipClass.LEAD,
-            status=MembershipStatus.ACTIVE,
-        ).exists()
-    )
+ONLY_SECRETARIAT = gettext_lazy("Only the network's secretariat runs the settlement.")
+FOR_COMPANIES = gettext_lazy("This page is for member companies.")
 
 
 def _secretariat_networks(user):
     roles = roles_of(user)
     if roles.is_platform_admin:
         return Network.objects.filter(is_active=True)
-    if not roles.secretariat_network_ids:
-        raise PermissionDenied(_("Only a network's secretariat runs the settlement."))
     return Network.objects.filter(pk__in=roles.secretariat_network_ids)
 
 
 def _documents(user):
     return paper.with_lines(selectors.document_list(viewer=user))
+
+
+# The pages' scopes (members.pages): anything else is 404.
+
+
+def _visible_runs(request):
+    return selectors.run_list(viewer=request.user)
+
+
+def _visible_documents(request):
+    return _documents(request.user)
+
+
+def _companies_for_ledger(request):
+    """Every company: who may read one's ledger is the ledger selector's rule, and its
+    refusal is answered 404 like any object out of scope (_ledger)."""
+    return Company.objects.all()
 
 
 class SearchForm(DocumentFilterForm):
@@ -139,7 +147,7 @@ def _searched(request):
 # The secretariat: runs
 
 
-@login_required
+@page(SECRETARIAT, refusal=gettext_lazy("Only a network's secretariat runs the settlement."))
 def run_list_page(request):
     """Runs per month with their progress, a form to start a month's close."""
     networks = list(_secretariat_networks(request.user))
@@ -175,12 +183,10 @@ def run_list_page(request):
     return render(request, "billing/run_list.html", {"rows": rows, "form": form})
 
 
-@login_required
-def run_detail_page(request, pk: int):
+@page(SIGNED_IN, scope=_visible_runs)
+def run_detail_page(request, run):
     """One run: its progress, its documents, and (completed) the form to reopen it."""
-    run = get_object_or_404(selectors.run_list(viewer=request.user), pk=pk)
-    if not roles_of(request.user).is_secretariat(run.network_id):
-        raise PermissionDenied(_("Only the network's secretariat runs the settlement."))
+    require(roles_of(request.user).is_secretariat(run.network_id), ONLY_SECRETARIAT)
     form = ReopenForm(request.POST or None)
     if (
         request.method == "POST"
@@ -217,11 +223,9 @@ def run_detail_page(request, pk: int):
 # Companies and buyers: their documents
 
 
-@login_required
+@page(LEAD, refusal=gettext_lazy("This page is for lead companies."))
 def lead_invoices(request):
     """「請求書」: the lead's invoices to buyers and its members' statements to it."""
-    if not _is_lead_company(request.user):
-        raise PermissionDenied(_("This page is for lead companies."))
     company_id = roles_of(request.user).company_id
     search, documents = _searched(request)
     invoices = _rows(documents.filter(kind=DocumentKind.INVOICE, issuer_company_id=company_id))
@@ -242,13 +246,11 @@ def lead_invoices(request):
     )
 
 
-@login_required
+@page(COMPANY, refusal=FOR_COMPANIES)
 def member_statements(request):
     """「支払明細」: the statements the member issued to its leads, and what the network bills
     it (fees, commissions)."""
     company_id = roles_of(request.user).company_id
-    if company_id is None:
-        raise PermissionDenied(_("This page is for member companies."))
     search, documents = _searched(request)
     statements = _rows(documents.filter(kind=DocumentKind.STATEMENT, issuer_company_id=company_id))
     network_bills = _rows(
@@ -269,11 +271,9 @@ def member_statements(request):
     )
 
 
-@login_required
+@page(BUYER, refusal=gettext_lazy("This page is for buyers."))
 def buyer_invoices(request):
     """The buyer's invoices from the lead companies."""
-    if not roles_of(request.user).is_buyer:
-        raise PermissionDenied(_("This page is for buyers."))
     search, documents = _searched(request)
     rows = _rows(
         documents.filter(kind=DocumentKind.INVOICE, recipient_buyer__user_id=request.user.pk)
@@ -285,21 +285,22 @@ def buyer_invoices(request):
     )
 
 
-def _ledger(request, company_id: int | None):
-    company_id = company_id or roles_of(request.user).company_id
-    if company_id is None:
-        raise PermissionDenied(_("This page is for member companies."))
-    company = get_object_or_404(Company, pk=company_id)
+def _ledger(request, company: Company | None):
+    """The company's ledger (the viewer's own company's without one in the URL)."""
+    if company is None:
+        company_id = roles_of(request.user).company_id
+        require(company_id is not None, FOR_COMPANIES)
+        company = get_object_or_404(Company, pk=company_id)
     try:
         return company, selectors.ledger(company=company, viewer=request.user)
     except NotAllowed as exc:
         raise Http404 from exc
 
 
-@login_required
-def ledger_page(request, company_id: int | None = None):
+@page(SIGNED_IN, scope=_companies_for_ledger, lookup="company_id")
+def ledger_page(request, company: Company | None):
     """A company's ledger: its own, or (secretariat) a member's of its network."""
-    company, rows = _ledger(request, company_id)
+    company, rows = _ledger(request, company)
     return render(
         request,
         "billing/ledger.html",
@@ -313,9 +314,9 @@ def ledger_page(request, company_id: int | None = None):
     )
 
 
-@login_required
-def ledger_pdf(request, company_id: int | None = None):
-    company, rows = _ledger(request, company_id)
+@page(SIGNED_IN, scope=_companies_for_ledger, lookup="company_id")
+def ledger_pdf(request, company: Company | None):
+    company, rows = _ledger(request, company)
     stamp = timezone.localdate().isoformat()
     return pdf.download(paper.ledger_pdf(company, rows), f"ledger-{company.pk}-{stamp}.pdf")
 
@@ -324,20 +325,19 @@ def ledger_pdf(request, company_id: int | None = None):
 # One document
 
 
-@login_required
-def document_detail(request, pk: int):
-    document = get_object_or_404(_documents(request.user), pk=pk)
+@page(SIGNED_IN, scope=_visible_documents)
+def document_detail(request, document: Document):
     row = _rows([document])[0]
     may_record = _may_record_payment(request.user, document)
     form = PaymentForm(request.POST or None, document=document) if may_record else None
     if request.method == "POST":
-        if form is None:
-            raise PermissionDenied(
-                _(
-                    "The lead records payments of its invoices and to its members; the "
-                    "secretariat records fees and commissions."
-                )
-            )
+        require(
+            form is not None,
+            _(
+                "The lead records payments of its invoices and to its members; the "
+                "secretariat records fees and commissions."
+            ),
+        )
         if form.is_valid() and call_service(
             form,
             lambda: payment_record(actor=request.user, document=document, **form.cleaned_data),
@@ -364,19 +364,17 @@ def document_detail(request, pk: int):
     )
 
 
-@login_required
-def document_pdf(request, pk: int):
-    document = get_object_or_404(_documents(request.user), pk=pk)
+@page(SIGNED_IN, scope=_visible_documents)
+def document_pdf(request, document: Document):
     return pdf.download(paper.document_pdf(document), paper.filename(document, "pdf"))
 
 
-@login_required
-def document_csv(request, pk: int):
-    document = get_object_or_404(_documents(request.user), pk=pk)
+@page(SIGNED_IN, scope=_visible_documents)
+def document_csv(request, document: Document):
     return paper.csv_download(paper.document_csv(document), paper.filename(document, "csv"))
 
 
-@login_required
+@page(SIGNED_IN)
 def documents_csv(request):
     """The documents the viewer sees, filtered as the API's (kind, status, network, issuer,
     recipient, from, to), one row each."""
@@ -402,11 +400,9 @@ def documents_csv(request):
     return paper.csv_download(paper.document_list_csv(documents), "documents.csv")
 
 
-@login_required
-@require_POST
-def run_restart(request, pk: int):
+@page(SIGNED_IN, scope=_visible_runs, methods=POST)
+def run_restart(request, run):
     """Start a reopened or stopped run again (queued)."""
-    run = get_object_or_404(selectors.run_list(viewer=request.user), pk=pk)
     try:
         run_queue(actor=request.user, network=run.network, kind=run.kind, period=run.period)
     except NotAllowed as exc:

@@ -7,18 +7,16 @@ network's partner, or any partner for someone outside a secretariat, is 404.
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from core.errors import BrokerageError
 from members.models import Network
+from members.pages import POST, SECRETARIAT, page
 from members.permissions import roles_of
 
 from . import feed, partners
@@ -40,13 +38,13 @@ def _secretariat_networks(user):
     return Network.objects.filter(pk__in=roles.secretariat_network_ids)
 
 
-def _require_secretariat(user) -> None:
-    if not roles_of(user).is_any_secretariat:
-        raise Http404
+def _partners(request):
+    """The pages' scope: the partners of the viewer's networks (another's is 404)."""
+    return partners.partner_list(viewer=request.user)
 
 
-def _partner(request, pk: int):
-    return get_object_or_404(partners.partner_list(viewer=request.user), pk=pk)
+# A partner page is not told to whoever serves no secretariat: 404, not 403.
+PARTNER_PAGE = {"access": SECRETARIAT, "hide": True}
 
 
 def _apply_errors(form, exc) -> None:
@@ -105,9 +103,8 @@ class EndpointForm(forms.Form):
     )
 
 
-@login_required
+@page(**PARTNER_PAGE)
 def partner_list(request):
-    _require_secretariat(request.user)
     form = PartnerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -155,26 +152,22 @@ def _detail(
     )
 
 
-@login_required
-def partner_detail(request, pk: int):
-    return _detail(request, _partner(request, pk))
+@page(**PARTNER_PAGE, scope=_partners)
+def partner_detail(request, organisation):
+    return _detail(request, organisation)
 
 
-@login_required
-@require_POST
-def partner_toggle(request, pk: int):
-    organisation = _partner(request, pk)
+@page(**PARTNER_PAGE, scope=_partners, methods=POST)
+def partner_toggle(request, organisation):
     partners.partner_set_active(
         actor=request.user, organisation=organisation, active=not organisation.is_active
     )
     return redirect("partner_detail", organisation.pk)
 
 
-@login_required
-@require_POST
-def api_key_create(request, pk: int):
+@page(**PARTNER_PAGE, scope=_partners, methods=POST)
+def api_key_create(request, organisation):
     """Issue a key and show it on this response only: it is never stored nor shown again."""
-    organisation = _partner(request, pk)
     form = ApiKeyForm(request.POST)
     if form.is_valid():
         try:
@@ -188,20 +181,16 @@ def api_key_create(request, pk: int):
     return _detail(request, organisation, key_form=form, status=400)
 
 
-@login_required
-@require_POST
-def api_key_revoke(request, pk: int, prefix: str):
-    organisation = _partner(request, pk)
+@page(**PARTNER_PAGE, scope=_partners, methods=POST)
+def api_key_revoke(request, organisation, prefix: str):
     key = get_object_or_404(organisation.api_keys, prefix=prefix)
     partners.api_key_revoke(actor=request.user, key=key)
     messages.success(request, _("Key %(prefix)s revoked.") % {"prefix": key.prefix})
     return redirect("partner_detail", organisation.pk)
 
 
-@login_required
-@require_POST
-def webhook_endpoint_create(request, pk: int):
-    organisation = _partner(request, pk)
+@page(**PARTNER_PAGE, scope=_partners, methods=POST)
+def webhook_endpoint_create(request, organisation):
     form = EndpointForm(request.POST)
     if form.is_valid():
         try:
@@ -216,21 +205,17 @@ def webhook_endpoint_create(request, pk: int):
     return _detail(request, organisation, endpoint_form=form, status=400)
 
 
-@login_required
-@require_POST
-def webhook_endpoint_rotate(request, pk: int, endpoint_pk: int):
+@page(**PARTNER_PAGE, scope=_partners, methods=POST)
+def webhook_endpoint_rotate(request, organisation, endpoint_pk: int):
     """A new signing secret, shown on this response only; the old one signs too for the
     overlap."""
-    organisation = _partner(request, pk)
     endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_pk, organisation=organisation)
     endpoint = partners.webhook_endpoint_rotate_secret(actor=request.user, endpoint=endpoint)
     return _detail(request, organisation, new_secret=endpoint)
 
 
-@login_required
-@require_POST
-def webhook_endpoint_toggle(request, pk: int, endpoint_pk: int):
-    organisation = _partner(request, pk)
+@page(**PARTNER_PAGE, scope=_partners, methods=POST)
+def webhook_endpoint_toggle(request, organisation, endpoint_pk: int):
     endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_pk, organisation=organisation)
     partners.webhook_endpoint_set_active(
         actor=request.user, endpoint=endpoint, active=not endpoint.is_active
@@ -238,9 +223,8 @@ def webhook_endpoint_toggle(request, pk: int, endpoint_pk: int):
     return redirect("partner_detail", organisation.pk)
 
 
-@login_required
-def delivery_log(request, pk: int):
-    organisation = _partner(request, pk)
+@page(**PARTNER_PAGE, scope=_partners)
+def delivery_log(request, organisation):
     deliveries = partners.delivery_list(organisation=organisation)
     status = request.GET.get("status", "")
     if status in DeliveryStatus.values:
@@ -259,10 +243,8 @@ def delivery_log(request, pk: int):
     )
 
 
-@login_required
-@require_POST
-def delivery_resend(request, pk: int, delivery_pk: int):
-    organisation = _partner(request, pk)
+@page(**PARTNER_PAGE, scope=_partners, methods=POST)
+def delivery_resend(request, organisation, delivery_pk: int):
     delivery = get_object_or_404(partners.delivery_list(organisation=organisation), pk=delivery_pk)
     partners.webhook_delivery_resend(actor=request.user, delivery=delivery)
     messages.success(request, _("Delivery %(id)s queued again.") % {"id": delivery.message_id})

@@ -8,18 +8,17 @@ the probation rule or lifts a probation; a member company sees its own scorecard
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 
 from core.csv import excel_bytes
 from members.forms import call_service
 from members.models import Membership, MembershipStatus, Network, Probation, ProbationRule
+from members.pages import COMPANY, POST, STAFF, page, require
 from members.permissions import roles_of
 from members.templatetags.members_tags import is_japanese, local_name
 
@@ -31,15 +30,28 @@ def _render(request, template: str, context: dict, status: int = 200):
     return render(request, template, context, status=status)
 
 
-def _staff_network(request, network_id: int) -> Network:
-    """The network if the viewer sits in its secretariat or committee: 403 with no seat
-    anywhere, 404 for another network's record."""
+def _staff_networks(request):
+    """The pages' scope: the networks in whose secretariat or committee the viewer sits
+    (another network's record is 404)."""
     roles = roles_of(request.user)
-    if not (roles.is_platform_admin or roles.staff_network_ids):
-        raise PermissionDenied(_("Only the network's secretariat and committee see its record."))
-    if not roles.is_staff_of(network_id):
-        raise Http404
-    return get_object_or_404(Network, pk=network_id)
+    if roles.is_platform_admin:
+        return Network.objects.all()
+    return Network.objects.filter(pk__in=roles.staff_network_ids)
+
+
+def _staff_probations(request):
+    networks = _staff_networks(request)
+    return Probation.objects.select_related("membership__network").filter(
+        membership__network__in=networks
+    )
+
+
+# The staff's pages: 403 with no seat anywhere.
+STAFF_PAGE = {
+    "access": STAFF,
+    "refusal": gettext_lazy("Only the network's secretariat and committee see its record."),
+}
+NETWORK_PAGE = {**STAFF_PAGE, "scope": _staff_networks, "lookup": "network_id"}
 
 
 def _month_label(month, *, with_year: bool) -> str:
@@ -117,24 +129,17 @@ def _query(request) -> str:
 # The staff's dashboard
 
 
-@login_required
+@page(**STAFF_PAGE)
 def record_index(request):
     """The record of the viewer's only network, or a choice of its networks."""
-    roles = roles_of(request.user)
-    if not (roles.is_platform_admin or roles.staff_network_ids):
-        raise PermissionDenied(_("Only the network's secretariat and committee see its record."))
-    networks = Network.objects.all()
-    if not roles.is_platform_admin:
-        networks = networks.filter(pk__in=roles.staff_network_ids)
-    networks = list(networks)
+    networks = list(_staff_networks(request))
     if len(networks) == 1:
         return redirect("record_dashboard", network_id=networks[0].pk)
     return _render(request, "brokerage/record/index.html", {"networks": networks})
 
 
-@login_required
-def record_dashboard(request, network_id: int):
-    network = _staff_network(request, network_id)
+@page(**NETWORK_PAGE)
+def record_dashboard(request, network: Network):
     form, period, process, material = _filters(request, network)
     rec = record.network_record(network=network, period=period, process=process, material=material)
     cards = record.scorecards(network=network, period=period)
@@ -175,10 +180,9 @@ def _period_name(network: Network, period: record.Period, what: str) -> str:
     return f"{what}-{network.slug}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
 
 
-@login_required
-def record_csv(request, network_id: int):
+@page(**NETWORK_PAGE)
+def record_csv(request, network: Network):
     """The dashboard's figures as one table: section, item, count, amount (yen)."""
-    network = _staff_network(request, network_id)
     _form, period, process, material = _filters(request, network)
     rec = record.network_record(network=network, period=period, process=process, material=material)
     counts, response = rec.counts, rec.response
@@ -275,9 +279,8 @@ def _scorecard_rows(cards: list[record.Scorecard]) -> list[list]:
     return rows
 
 
-@login_required
-def scorecards_csv(request, network_id: int):
-    network = _staff_network(request, network_id)
+@page(**NETWORK_PAGE)
+def scorecards_csv(request, network: Network):
     _form, period, _process, _material = _filters(request, network)
     cards = record.scorecards(network=network, period=period)
     return _csv_response(_scorecard_rows(cards), _period_name(network, period, "scorecards"))
@@ -287,16 +290,14 @@ def scorecards_csv(request, network_id: int):
 # Probation: the rule, the open probations, lifting one
 
 
-@login_required
-def probation_page(request, network_id: int):
+@page(**NETWORK_PAGE)
+def probation_page(request, network: Network):
     """The network's probation rule (the secretariat edits it) and its probations."""
-    network = _staff_network(request, network_id)
     is_secretariat = roles_of(request.user).is_secretariat(network.pk)
     rule = ProbationRule.objects.filter(network=network).first()
     form = ProbationRuleForm(instance=rule or ProbationRule(network=network))
     if request.method == "POST":
-        if not is_secretariat:
-            raise PermissionDenied(_("Only the network's secretariat may do this."))
+        require(is_secretariat, _("Only the network's secretariat may do this."))
         form = ProbationRuleForm(request.POST, instance=rule or ProbationRule(network=network))
         if form.is_valid() and call_service(
             form,
@@ -326,11 +327,9 @@ def probation_page(request, network_id: int):
     )
 
 
-@login_required
-@require_POST
-def probation_lift(request, pk: int):
-    item = get_object_or_404(Probation.objects.select_related("membership__network"), pk=pk)
-    network = _staff_network(request, item.membership.network_id)
+@page(**STAFF_PAGE, scope=_staff_probations, methods=POST)
+def probation_lift(request, item: Probation):
+    network = item.membership.network
     form = LiftForm(request.POST)
     if form.is_valid() and call_service(
         form,
@@ -355,13 +354,11 @@ def probation_lift(request, pk: int):
 # A member's own scorecard
 
 
-@login_required
+@page(COMPANY, refusal=gettext_lazy("Only member companies have a scorecard."))
 def my_scorecard(request):
     """The viewer's company's scorecard in each network where it can join project teams,
     with its probation (why, the limit, until when) and the network's rule."""
     roles = roles_of(request.user)
-    if roles.company_id is None:
-        raise PermissionDenied(_("Only member companies have a scorecard."))
     memberships = (
         Membership.objects.filter(
             company_id=roles.company_id,

@@ -1,27 +1,27 @@
 """The referral pages: the secretariat's referral list and screen per inquiry, the
 service-level view, and the non-member's response page at a signed link (no account).
 
-Referrals are fetched through the scoped selector (404 for another network's); a user with
-no secretariat seat gets 403 on the lists; every write is one service call.
+Every page declares its access and scope (members.pages): referrals are fetched through the
+scoped selector (404 for another network's); a user with no secretariat seat gets 403 on the
+lists; every write is one service call.
 """
 
 import datetime
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from core.errors import BrokerageError
 from core.transitions import history
 from members.forms import apply_service_error
 from members.models import DirectoryEntry, Network
+from members.pages import POST, PUBLIC, SECRETARIAT, SIGNED_IN, page, require
 from members.permissions import roles_of
 
 from . import referral as services
@@ -35,13 +35,16 @@ def _render(request, template: str, context: dict, status: int = 200):
     return render(request, template, context, status=status)
 
 
-def _require_any_secretariat(request) -> None:
-    if not roles_of(request.user).is_any_secretariat:
-        raise PermissionDenied(_("Only the secretariat handles referrals."))
+def _visible_referrals(request):
+    """The pages' scope: the referrals of the viewer's networks (another's is 404)."""
+    return services.referral_list(viewer=request.user)
 
 
-def _visible_referral(request, pk: int):
-    return get_object_or_404(services.referral_list(viewer=request.user), pk=pk)
+# The secretariat's pages: 403 for a user with no secretariat seat.
+SECRETARIAT_PAGE = {
+    "access": SECRETARIAT,
+    "refusal": gettext_lazy("Only the secretariat handles referrals."),
+}
 
 
 # ---------------------------------------------------------------------------------------
@@ -64,11 +67,10 @@ def _fiscal_year(network: Network, today: datetime.date) -> tuple[datetime.date,
     return start, end
 
 
-@login_required
+@page(**SECRETARIAT_PAGE)
 def referral_list(request):
     """Every referral of the secretariat's networks by state, and this fiscal year's record
     (outcomes per category) for each network."""
-    _require_any_secretariat(request)
     referrals = services.referral_list(viewer=request.user)
     tab = request.GET.get("status", "open")
     tabs = []
@@ -109,11 +111,9 @@ def referral_list(request):
     )
 
 
-@login_required
-def referral_for_inquiry(request, inquiry_pk: int):
+@page(**SECRETARIAT_PAGE, scope=_visible_referrals, lookup="inquiry_pk", field="inquiry_id")
+def referral_for_inquiry(request, referral):
     """The referral screen of an inquiry, reached from the inquiry's page."""
-    _require_any_secretariat(request)
-    referral = get_object_or_404(services.referral_list(viewer=request.user), inquiry_id=inquiry_pk)
     return redirect("referral_detail", pk=referral.pk)
 
 
@@ -196,19 +196,16 @@ def _render_detail(request, referral, *, add_form=None, status=200):
     )
 
 
-@login_required
-def referral_detail(request, pk: int):
+@page(**SECRETARIAT_PAGE, scope=_visible_referrals)
+def referral_detail(request, referral):
     """The referral screen: candidates with their reasons and distance, the state of each
     offer, one-click send, a candidate added by hand."""
-    _require_any_secretariat(request)
-    return _render_detail(request, _visible_referral(request, pk))
+    return _render_detail(request, referral)
 
 
-@login_required
-@require_POST
-def referral_send(request, pk: int):
+@page(SIGNED_IN, scope=_visible_referrals, methods=POST)
+def referral_send(request, referral):
     """One click: send the referral to the chosen candidate (or the best one)."""
-    referral = _visible_referral(request, pk)
     offer = None
     if request.POST.get("offer"):
         offer = get_object_or_404(referral.offers.all(), pk=request.POST["offer"])
@@ -228,12 +225,9 @@ def referral_send(request, pk: int):
     return redirect("referral_detail", pk=referral.pk)
 
 
-@login_required
-@require_POST
-def referral_add(request, pk: int):
-    referral = _visible_referral(request, pk)
-    if not roles_of(request.user).is_secretariat(referral.inquiry.network_id):
-        raise PermissionDenied
+@page(SIGNED_IN, scope=_visible_referrals, methods=POST)
+def referral_add(request, referral):
+    require(roles_of(request.user).is_secretariat(referral.inquiry.network_id))
     form = AddCandidateForm(request.POST, referral=referral)
     if form.is_valid():
         try:
@@ -251,11 +245,9 @@ def referral_add(request, pk: int):
     return _render_detail(request, referral, add_form=form, status=400)
 
 
-@login_required
-@require_POST
-def referral_share(request, pk: int):
+@page(SIGNED_IN, scope=_visible_referrals, methods=POST)
+def referral_share(request, referral):
     """Record that the buyer agreed to share its identity and the details."""
-    referral = _visible_referral(request, pk)
     try:
         services.referral_buyer_agree(actor=request.user, referral=referral)
     except BrokerageError as exc:
@@ -264,10 +256,9 @@ def referral_share(request, pk: int):
     return redirect("referral_detail", pk=referral.pk)
 
 
-@login_required
+@page(**SECRETARIAT_PAGE)
 def service_level(request):
     """Inquiries at risk of missing the service level: due date, working days left."""
-    _require_any_secretariat(request)
     show_all = request.GET.get("all") == "1"
     rows = sla.inquiries_at_risk_sla(viewer=request.user, include_all=show_all)
     return _render(
@@ -306,6 +297,7 @@ def _link_state(offer) -> str:
     return "answered"
 
 
+@page(PUBLIC)  # the signed token in the link is the scope: it names one offer
 def referral_respond(request, token: str):
     """The target's page: what it may see of the inquiry, accept or decline with a reason.
     A tampered, expired or used link says so plainly."""

@@ -1,12 +1,12 @@
 """The inbox page: the user's own notifications, newest first; reading is a POST."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+
+from members.pages import POST, SIGNED_IN, page
 
 from . import selectors
 from .context_processors import unread_notification_count
@@ -15,7 +15,7 @@ from .notifications import notification_mark_read
 INBOX_PAGE_SIZE = 30
 
 
-@login_required
+@page(SIGNED_IN)
 def inbox(request):
     notifications = selectors.notification_list(viewer=request.user).order_by("-created_at", "-id")
     unread_only = request.GET.get("unread") == "1"
@@ -34,11 +34,13 @@ def inbox(request):
     )
 
 
-@login_required
-@require_POST
-def notification_read(request, pk: int):
+@page(
+    SIGNED_IN,
+    scope=lambda request: selectors.notification_list(viewer=request.user),
+    methods=POST,
+)
+def notification_read(request, notification):
     """Mark one notification read; with `open`, go on to the page it links to."""
-    notification = get_object_or_404(selectors.notification_list(viewer=request.user), pk=pk)
     notification_mark_read(actor=request.user, notification=notification)
     link = notification.link
     if "open" in request.POST and link and url_has_allowed_host_and_scheme(link, None):
@@ -46,8 +48,7 @@ def notification_read(request, pk: int):
     return redirect(_back(request))
 
 
-@login_required
-@require_POST
+@page(SIGNED_IN, methods=POST)
 def notification_read_all(request):
     unread = selectors.notification_list(viewer=request.user).filter(read_at__isnull=True)
     count = 0

@@ -14,7 +14,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout, user_login_failed
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -31,6 +30,7 @@ from core.lockout import client_ip
 
 from . import accounts
 from .forms import apply_service_error
+from .pages import PUBLIC, SIGNED_IN, Page, page
 
 PENDING_KEY = "_two_factor_pending"
 PENDING_SECONDS = 300
@@ -47,8 +47,10 @@ class CodeForm(forms.Form):
     )
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(Page, auth_views.LoginView):
     """Django's login; a user with an authenticator continues on the code page."""
+
+    access = PUBLIC
 
     def form_valid(self, form):
         user = form.get_user()
@@ -73,6 +75,7 @@ def _safe_next(request, candidate: str | None) -> str:
 
 @sensitive_post_parameters("code")
 @never_cache
+@page(PUBLIC)  # the second step of signing in: no one is signed in yet
 def two_factor_verify(request):
     """The second step: after the password (pending in the session), or for a session
     signed in before its user enrolled."""
@@ -141,7 +144,7 @@ def _secret_text(device) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
-@login_required
+@page(SIGNED_IN)
 def two_factor(request):
     """The user's two-factor settings: on or off, required or not."""
     return render(
@@ -161,7 +164,7 @@ def two_factor(request):
 
 @sensitive_post_parameters("code")
 @never_cache
-@login_required
+@page(SIGNED_IN)
 def two_factor_setup(request):
     """Enrolment: the secret as a QR code and as text; confirmed with a code, which also
     verifies this session; the backup codes are shown once, on the answer."""
@@ -202,20 +205,17 @@ def _backup_codes_page(request, codes, next_url=None):
 
 
 @never_cache
-@login_required
+@page(SIGNED_IN)
 def two_factor_backup_codes(request):
     """New backup codes (POST); the old ones stop working."""
     if request.method != "POST":
         return redirect("two_factor")
-    try:
-        codes = accounts.backup_codes_regenerate(user=request.user)
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from exc
+    codes = accounts.backup_codes_regenerate(user=request.user)  # NotAllowed: 403
     return _backup_codes_page(request, codes)
 
 
 @sensitive_post_parameters("code")
-@login_required
+@page(SIGNED_IN)
 def two_factor_disable(request):
     if request.method != "POST":
         return redirect("two_factor")
@@ -240,9 +240,11 @@ class PasswordResetRequestForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("E-mail"), max_length=254)
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(Page, auth_views.PasswordResetView):
     """Same page and status for a known and an unknown address; the e-mail, if any, is
     sent by the notifications worker. Over the hourly limit: the form again, with 429."""
+
+    access = PUBLIC
 
     form_class = PasswordResetRequestForm
 
@@ -255,3 +257,22 @@ class PasswordResetView(auth_views.PasswordResetView):
             apply_service_error(form, exc)
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return redirect(self.get_success_url())
+
+
+# Django's own steps of the reset and the logout, declared as pages like every other.
+
+
+class PasswordResetDoneView(Page, auth_views.PasswordResetDoneView):
+    access = PUBLIC
+
+
+class PasswordResetConfirmView(Page, auth_views.PasswordResetConfirmView):
+    access = PUBLIC  # the signed token in the link names the user
+
+
+class PasswordResetCompleteView(Page, auth_views.PasswordResetCompleteView):
+    access = PUBLIC
+
+
+class LogoutView(Page, auth_views.LogoutView):
+    access = PUBLIC  # signing out when already out is harmless

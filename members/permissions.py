@@ -6,7 +6,7 @@ from django.db.models.expressions import RawSQL
 
 from core.errors import NotAllowed
 
-from .models import MembershipStatus, NetworkStaff, StaffRole
+from .models import MembershipClass, MembershipStatus, NetworkStaff, StaffRole
 
 
 class Roles:
@@ -57,6 +57,21 @@ class Roles:
             ).values_list("network_id", flat=True)
         )
 
+    @cached_property
+    def lead_network_ids(self) -> frozenset[int]:
+        """Networks in which the user's company is an active lead company (受注幹事企業)."""
+        if self.company_id is None:
+            return frozenset()
+        from .models import Membership
+
+        return frozenset(
+            Membership.objects.filter(
+                company_id=self.company_id,
+                membership_class=MembershipClass.LEAD,
+                status=MembershipStatus.ACTIVE,
+            ).values_list("network_id", flat=True)
+        )
+
     @property
     def is_buyer(self) -> bool:
         return self.user.is_authenticated and hasattr(self.user, "buyer")
@@ -73,6 +88,15 @@ class Roles:
     @property
     def is_any_secretariat(self) -> bool:
         return self.is_platform_admin or bool(self.secretariat_network_ids)
+
+    @property
+    def is_any_committee(self) -> bool:
+        return self.is_platform_admin or bool(self.committee_network_ids)
+
+    @property
+    def is_any_staff(self) -> bool:
+        """A seat in some network's secretariat or committee (or a platform administrator)."""
+        return self.is_platform_admin or bool(self.staff_network_ids)
 
     def acts_for(self, company_id: int) -> bool:
         return self.company_id is not None and self.company_id == company_id

@@ -1,13 +1,13 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import account_views, views
+from . import account_views
+from .views import appointments, companies, directories, home
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
     path("login/", account_views.LoginView.as_view(), name="login"),
     path("login/code/", account_views.two_factor_verify, name="two_factor_verify"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", account_views.LogoutView.as_view(), name="logout"),
     # Two-factor sign-in and password reset (members.accounts).
     path("account/two-factor/", account_views.two_factor, name="two_factor"),
     path("account/two-factor/setup/", account_views.two_factor_setup, name="two_factor_setup"),
@@ -22,68 +22,72 @@ urlpatterns = [
     path("password-reset/", account_views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(),
+        account_views.PasswordResetDoneView.as_view(),
         name="password_reset_done",
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        account_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
         "password-reset/complete/",
-        auth_views.PasswordResetCompleteView.as_view(),
+        account_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
     # Companies and their capabilities.
-    path("my-company/", views.my_company, name="my_company"),
-    path("my-company/capabilities/", views.my_capabilities, name="my_capabilities"),
-    path("companies/<int:pk>/", views.company_detail, name="company_detail"),
-    path("companies/<int:pk>/edit/", views.company_edit, name="company_edit"),
+    path("my-company/", companies.my_company, name="my_company"),
+    path("my-company/capabilities/", companies.my_capabilities, name="my_capabilities"),
+    path("companies/<int:pk>/", companies.company_detail, name="company_detail"),
+    path("companies/<int:pk>/edit/", companies.company_edit, name="company_edit"),
     path(
         "companies/<int:company_id>/capabilities/",
-        views.capability_list,
+        companies.capability_list,
         name="capability_list",
     ),
     path(
         "companies/<int:company_id>/capabilities/new/",
-        views.capability_create,
+        companies.capability_create,
         name="capability_create",
     ),
-    path("capabilities/<int:pk>/edit/", views.capability_edit, name="capability_edit"),
-    path("capabilities/<int:pk>/spare/", views.capability_spare, name="capability_spare"),
-    path("capabilities/<int:pk>/delete/", views.capability_delete, name="capability_delete"),
+    path("capabilities/<int:pk>/edit/", companies.capability_edit, name="capability_edit"),
+    path("capabilities/<int:pk>/spare/", companies.capability_spare, name="capability_spare"),
+    path("capabilities/<int:pk>/delete/", companies.capability_delete, name="capability_delete"),
     # Directories for the secretariat and the committee.
-    path("directory/", views.directory_index, name="directory_index"),
-    path("networks/<int:network_id>/members/", views.member_directory, name="member_directory"),
+    path("directory/", directories.directory_index, name="directory_index"),
+    path(
+        "networks/<int:network_id>/members/", directories.member_directory, name="member_directory"
+    ),
     path(
         "networks/<int:network_id>/non-members/",
-        views.nonmember_directory,
+        directories.nonmember_directory,
         name="nonmember_directory",
     ),
     path(
         "networks/<int:network_id>/non-members/add/",
-        views.directory_add,
+        directories.directory_add,
         name="directory_add",
     ),
-    path("non-members/<int:pk>/edit/", views.directory_edit, name="directory_edit"),
+    path("non-members/<int:pk>/edit/", directories.directory_edit, name="directory_edit"),
     # Lead-company appointments.
-    path("appointments/", views.appointment_list, name="appointment_list"),
+    path("appointments/", appointments.appointment_list, name="appointment_list"),
     path(
         "networks/<int:network_id>/appointments/new/",
-        views.appointment_open,
+        appointments.appointment_open,
         name="appointment_open",
     ),
-    path("appointments/<int:pk>/", views.appointment_detail, name="appointment_detail"),
+    path("appointments/<int:pk>/", appointments.appointment_detail, name="appointment_detail"),
     path(
         "appointments/<int:pk>/withdraw/",
-        views.appointment_withdraw,
+        appointments.appointment_withdraw,
         name="appointment_withdraw",
     ),
     path(
         "appointments/<int:pk>/recommend/",
-        views.appointment_recommend,
+        appointments.appointment_recommend,
         name="appointment_recommend",
     ),
-    path("appointments/<int:pk>/decide/", views.appointment_decide, name="appointment_decide"),
+    path(
+        "appointments/<int:pk>/decide/", appointments.appointment_decide, name="appointment_decide"
+    ),
 ]

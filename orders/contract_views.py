@@ -1,26 +1,23 @@
 """The pages of contracts: the secretariat's contract templates (契約書ひな形) and the
 agreement PDF for the parties and the secretariat.
 
-As in orders/views.py: objects come through selectors scoped to the viewer (404 for what the
-viewer may not see), the right to act is checked before a form is read (403), and a write is
-one service call whose refusal is shown on the form field it names.
+As in orders/views/: each page declares its access and scope (members.pages: 403 for
+another role, 404 for what the viewer may not see), and a write is one service call whose
+refusal is shown on the form field it names.
 """
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import pdf
 from core.errors import BrokerageError
-from members import selectors as member_selectors
 from members.forms import call_service
 from members.models import Network
-from members.permissions import roles_of
+from members.pages import SECRETARIAT, SIGNED_IN, networks_kept, page
 
 from . import contracts, selectors
 from .models import AgreementKind, ContractTemplate
@@ -35,36 +32,24 @@ class ContractTemplateForm(forms.Form):
     )
 
 
-def _secretariat_network(request, network_id: int) -> Network:
-    """A network whose secretariat the viewer serves: 403 for whoever serves none, 404 for
-    another network's."""
-    roles = roles_of(request.user)
-    if not (roles.is_platform_admin or roles.secretariat_network_ids):
-        raise PermissionDenied
-    network = get_object_or_404(
-        member_selectors.network_list(viewer=request.user).prefetch_related(None),
-        pk=network_id,
-        is_active=True,
-    )
-    if not roles.is_secretariat(network.pk):
-        raise Http404
-    return network
+def _networks_kept(request):
+    """The active networks whose secretariat the viewer serves: the contract pages answer
+    403 to whoever serves none (SECRETARIAT), 404 for another network's."""
+    return networks_kept(request).filter(is_active=True)
 
 
-@login_required
-def contract_template_list(request, network_id: int):
+@page(SECRETARIAT, scope=_networks_kept, lookup="network_id")
+def contract_template_list(request, network: Network):
     """The network's contract texts: its own, or the standard text where it has none."""
-    network = _secretariat_network(request, network_id)
     saved = {t.kind: t for t in ContractTemplate.objects.filter(network=network)}
     rows = [{"kind": kind, "template": saved.get(kind.value)} for kind in AgreementKind]
     return render(request, "orders/contract_template_list.html", {"network": network, "rows": rows})
 
 
-@login_required
-def contract_template_edit(request, network_id: int, kind: str):
+@page(SECRETARIAT, scope=_networks_kept, lookup="network_id")
+def contract_template_edit(request, network: Network, kind: str):
     """Edit one text: preview it with sample data, or save it (a broken template is shown on
     the text). Saving applies to agreements generated afterwards."""
-    network = _secretariat_network(request, network_id)
     if kind not in AgreementKind.values:
         raise Http404
     kind = AgreementKind(kind)
@@ -116,10 +101,9 @@ def contract_template_edit(request, network_id: int, kind: str):
     )
 
 
-@login_required
-def agreement_pdf(request, pk: int):
+@page(SIGNED_IN, scope=lambda request: selectors.agreement_list(viewer=request.user))
+def agreement_pdf(request, agreement):
     """The agreement as a PDF, for the two parties and the network's secretariat."""
-    agreement = get_object_or_404(selectors.agreement_list(viewer=request.user), pk=pk)
     return pdf.download(
         contracts.agreement_pdf(agreement), contracts.agreement_pdf_filename(agreement)
     )

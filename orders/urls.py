@@ -1,43 +1,44 @@
 from django.urls import path
 
-from . import project_views, views
+from . import project_views
 from .contract_views import agreement_pdf, contract_template_edit, contract_template_list
+from .views import buyer, calls, guest, inquiries, intake, queue, screening
 
 urlpatterns = [
     # The buyer.
-    path("inquiries/new/", views.inquiry_create, name="inquiry_create"),
-    path("inquiries/mine/", views.my_inquiries, name="my_inquiries"),
-    path("inquiries/<int:pk>/", views.inquiry_detail, name="inquiry_detail"),
-    path("inquiries/<int:pk>/answer/", views.inquiry_answer, name="inquiry_answer"),
-    path("inquiries/<int:pk>/withdraw/", views.inquiry_withdraw, name="inquiry_withdraw"),
-    path("inquiries/<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
+    path("inquiries/new/", intake.inquiry_create, name="inquiry_create"),
+    path("inquiries/mine/", buyer.my_inquiries, name="my_inquiries"),
+    path("inquiries/<int:pk>/", inquiries.inquiry_detail, name="inquiry_detail"),
+    path("inquiries/<int:pk>/answer/", buyer.inquiry_answer, name="inquiry_answer"),
+    path("inquiries/<int:pk>/withdraw/", buyer.inquiry_withdraw, name="inquiry_withdraw"),
+    path("inquiries/<int:pk>/attachments/", inquiries.attachment_upload, name="attachment_upload"),
     path(
         "inquiries/<int:pk>/attachments/<int:attachment_pk>/",
-        views.attachment_download,
+        inquiries.attachment_download,
         name="attachment_download",
     ),
     # Guests: the form, then the e-mailed confirmation link.
-    path("inquiries/guest/", views.guest_inquiry, name="guest_inquiry"),
+    path("inquiries/guest/", guest.guest_inquiry, name="guest_inquiry"),
     path(
         "inquiries/guest/confirm/<str:token>/",
-        views.guest_inquiry_confirm,
+        guest.guest_inquiry_confirm,
         name="guest_inquiry_confirm",
     ),
     # The secretariat: the queue and the screening, award and committee forms.
-    path("inquiries/queue/", views.inquiry_queue, name="inquiry_queue"),
+    path("inquiries/queue/", queue.inquiry_queue, name="inquiry_queue"),
     path(
         "networks/<int:network_id>/inquiries/phone/",
-        views.inquiry_phone,
+        intake.inquiry_phone,
         name="inquiry_phone",
     ),
     *(
         path(
             f"inquiries/<int:pk>/{action.replace('_', '-')}/",
-            views.inquiry_action,
+            screening.inquiry_action,
             {"action": action},
             name=f"inquiry_{action}",
         )
-        for action in views.ACTIONS
+        for action in screening.ACTIONS
     ),
     # Contracts: the secretariat's templates, and each agreement as a PDF.
     path(
@@ -52,15 +53,15 @@ urlpatterns = [
     ),
     path("agreements/<int:pk>/pdf/", agreement_pdf, name="agreement_pdf"),
     # The steering committee.
-    path("committee/", views.committee_list, name="committee_list"),
+    path("committee/", queue.committee_list, name="committee_list"),
     # Lead companies.
-    path("calls/", views.call_board, name="call_board"),
-    path("calls/<int:pk>/", views.call_detail, name="call_detail"),
-    path("calls/<int:pk>/decline/", views.call_decline, name="call_decline"),
-    path("applications/mine/", views.my_applications, name="my_applications"),
+    path("calls/", calls.call_board, name="call_board"),
+    path("calls/<int:pk>/", calls.call_detail, name="call_detail"),
+    path("calls/<int:pk>/decline/", calls.call_decline, name="call_decline"),
+    path("applications/mine/", calls.my_applications, name="my_applications"),
     path(
         "applications/<int:pk>/withdraw/",
-        views.application_withdraw,
+        calls.application_withdraw,
         name="application_withdraw",
     ),
     # Projects (issue 5): the lead's board, the member's work, the buyer's acceptance.

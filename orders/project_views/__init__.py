@@ -3,9 +3,10 @@
 a member answers invitations and works its packages (「担当作業」); the buyer accepts its
 deliveries or raises claims (「納品・検収」); the secretariat reads its network's projects.
 
-As in orders/views.py: every object comes through a selector scoped to the viewer (404 for
-what the viewer may not see); the right to act is checked before a form is read (403); every
-write is one service call, and what a service refuses is shown on the form field it names.
+As in orders/views/: every page declares its access and, for one object, its scope
+(members.pages; 404 for what the viewer may not see); the right to act is checked before a
+form is read (403); every write is one service call, and what a service refuses is shown on
+the form field it names.
 
 One module per audience (lead, inspection, member, buyer, files), what they share in common;
 the views orders/urls.py routes are named here.

@@ -1,18 +1,13 @@
 """The buyer's pages (納品・検収): its projects, and per project the shipments it accepts or
 raises claims on. The network's staff see them too and record for a buyer who phoned."""
 
-from functools import partial
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from members import selectors as member_selectors
-from members.permissions import roles_of
+from members.pages import BUYER, POST, SIGNED_IN, page, require
 
 from .. import execution, selectors
 from ..models import Project, Shipment
@@ -26,14 +21,12 @@ from .common import (
     _is_staff,
     _label,
     _run,
-    _visible_project,
+    visible_projects,
 )
 
 
-@login_required
+@page(BUYER)
 def buyer_projects(request):
-    if not roles_of(request.user).is_buyer:
-        raise PermissionDenied
     rows = list(
         selectors.project_list(viewer=request.user)
         .filter(inquiry__buyer__user=request.user)
@@ -44,9 +37,12 @@ def buyer_projects(request):
     return render(request, "orders/project_buyer_list.html", {"projects": rows})
 
 
-@login_required
-def project_delivery(request, pk: int, *, bound: dict | None = None):
-    project = _visible_project(request, pk)
+@page(SIGNED_IN, scope=visible_projects)
+def project_delivery(request, project: Project):
+    return _delivery_page(request, project)
+
+
+def _delivery_page(request, project: Project, *, bound: dict | None = None):
     viewer = request.user
     if not (_is_buyer(viewer, project) or _is_staff(viewer, project)):
         if _is_lead(viewer, project):
@@ -90,22 +86,23 @@ def project_delivery(request, pk: int, *, bound: dict | None = None):
     )
 
 
-def _visible_shipment(request, pk: int) -> Shipment:
-    return get_object_or_404(
-        selectors.shipment_list(viewer=request.user).select_related("project__inquiry__buyer"),
-        pk=pk,
-    )
+def visible_shipments(request):
+    return selectors.shipment_list(viewer=request.user).select_related("project__inquiry__buyer")
+
+
+def _project_again(request, pk: int) -> Project:
+    return get_object_or_404(visible_projects(request), pk=pk)
 
 
 def _require_buyer_side(request, project: Project) -> None:
-    if not execution.acts_for_buyer(request.user, project):
-        raise PermissionDenied(_("Only the buyer accepts or claims its delivery."))
+    require(
+        execution.acts_for_buyer(request.user, project),
+        _("Only the buyer accepts or claims its delivery."),
+    )
 
 
-@login_required
-@require_POST
-def shipment_accept(request, pk: int):
-    shipment = _visible_shipment(request, pk)
+@page(SIGNED_IN, scope=visible_shipments, methods=POST)
+def shipment_accept(request, shipment: Shipment):
     _require_buyer_side(request, shipment.project)
     return _run(
         request,
@@ -115,10 +112,9 @@ def shipment_accept(request, pk: int):
     )
 
 
-@login_required
-@require_POST
-def shipment_claim(request, pk: int):
-    shipment = _visible_shipment(request, pk)
+@page(SIGNED_IN, scope=visible_shipments, methods=POST)
+def shipment_claim(request, shipment: Shipment):
+    pk = shipment.pk
     project = shipment.project
     _require_buyer_side(request, project)
     return _form_action(
@@ -133,5 +129,6 @@ def shipment_claim(request, pk: int):
         ),
         _("Your claim was sent to the lead company."),
         reverse("project_delivery", args=[project.pk]),
-        partial(project_delivery, request, project.pk),
+        # The page again with the refused form, on a fresh read of the project.
+        lambda bound: _delivery_page(request, _project_again(request, project.pk), bound=bound),
     )

@@ -6,7 +6,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy
 
@@ -61,12 +61,18 @@ INVITATION_LABELS = {
 # Objects and the viewer
 
 
-def _visible_project(request, pk: int) -> Project:
-    return get_object_or_404(selectors.project_list(viewer=request.user), pk=pk)
+# The pages' scopes (members.pages): what the viewer may see; anything else is 404.
 
 
-def _visible_package(request, pk: int):
-    return get_object_or_404(selectors.package_list(viewer=request.user), pk=pk)
+def visible_projects(request):
+    return selectors.project_list(viewer=request.user)
+
+
+def visible_packages(request):
+    return selectors.package_list(viewer=request.user)
+
+
+ONLY_LEAD = gettext_lazy("Only the lead company of this project may do this.")
 
 
 def _is_lead(user, project: Project) -> bool:
@@ -79,6 +85,11 @@ def _is_staff(user, project: Project) -> bool:
 
 def _is_buyer(user, project: Project) -> bool:
     return user.is_authenticated and project.inquiry.buyer.user_id == user.pk
+
+
+def _is_package_member(user, package) -> bool:
+    """The member company that took the package (not the lead doing it itself)."""
+    return package.member_id is not None and roles_of(user).acts_for(package.member_id)
 
 
 def _board_url(project_id: int, anchor: str = "") -> str:

@@ -1,16 +1,16 @@
 """Files: work standards and photos of defects, to those who may see their record."""
 
-from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404
+
+from members.pages import SIGNED_IN, page
 
 from .. import selectors
 from ..models import EvidencePhoto
 
 
-@login_required
-def standard_file(request, pk: int):
-    standard = get_object_or_404(selectors.standard_list(viewer=request.user), pk=pk)
+@page(SIGNED_IN, scope=lambda request: selectors.standard_list(viewer=request.user))
+def standard_file(request, standard):
     if not standard.file:
         raise Http404
     return FileResponse(
@@ -21,19 +21,18 @@ def standard_file(request, pk: int):
     )
 
 
-@login_required
-def evidence_photo(request, pk: int):
-    photo = get_object_or_404(EvidencePhoto, pk=pk)
-    if photo.claim_id:
-        visible = selectors.claim_list(viewer=request.user).filter(pk=photo.claim_id).exists()
-    else:
-        visible = (
-            selectors.delivery_list(viewer=request.user)
-            .filter(inspection__pk=photo.inspection_id)
-            .exists()
-        )
-    if not visible:
-        raise Http404
+def visible_photos(request):
+    """A photo of a claim is seen by who sees the claim; of an inspection, by who sees the
+    delivery inspected."""
+    claims = selectors.claim_list(viewer=request.user).values("pk")
+    inspections = selectors.delivery_list(viewer=request.user).values("inspection__pk")
+    return EvidencePhoto.objects.filter(
+        Q(claim__in=claims) | Q(claim__isnull=True, inspection__in=inspections)
+    )
+
+
+@page(SIGNED_IN, scope=visible_photos)
+def evidence_photo(request, photo: EvidencePhoto):
     response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"

@@ -2,18 +2,17 @@
 on the page; the network's staff read it."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.errors import BrokerageError
 from members.forms import call_service
+from members.pages import SIGNED_IN, page, require
 
 from .. import execution, selectors
 from ..project_forms import InspectionForm
-from .common import _is_lead, _is_staff
+from .common import ONLY_LEAD, _is_lead, _is_staff
 
 
 def _plan_for(delivery, params) -> tuple:
@@ -34,15 +33,17 @@ def _plan_for(delivery, params) -> tuple:
     return plan, None, inputs
 
 
-@login_required
-def delivery_inspect(request, pk: int):
-    delivery = get_object_or_404(selectors.delivery_list(viewer=request.user), pk=pk)
+def _visible_deliveries(request):
+    return selectors.delivery_list(viewer=request.user)
+
+
+@page(SIGNED_IN, scope=_visible_deliveries)
+def delivery_inspect(request, delivery):
     package = delivery.package
     project = package.project
     is_lead = _is_lead(request.user, project)
     if not (is_lead or _is_staff(request.user, project)):
-        if request.method == "POST":
-            raise PermissionDenied(_("Only the lead company of this project may do this."))
+        require(request.method != "POST", ONLY_LEAD)
         # The member sees its inspection results on its package page.
         return redirect(reverse("work_package", args=[package.pk]) + "#deliveries")
     inspection = getattr(delivery, "inspection", None)
@@ -59,8 +60,7 @@ def delivery_inspect(request, pk: int):
         context["photos"] = list(inspection.photos.all())
         context["charge"] = getattr(inspection, "charge", None)
         return render(request, "orders/project_inspection.html", context)
-    if request.method == "POST" and not is_lead:
-        raise PermissionDenied(_("Only the lead company of this project may do this."))
+    require(request.method != "POST" or is_lead, ONLY_LEAD)
 
     form = None
     params = {}

@@ -3,14 +3,13 @@ each package it took: confirm the standards, start, deliver to the lead."""
 
 from functools import partial
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 
+from members.pages import COMPANY, POST, SIGNED_IN, page, require
 from members.permissions import roles_of
 
 from .. import execution, projects, selectors
@@ -23,24 +22,15 @@ from .common import (
     _due,
     _form_action,
     _is_lead,
+    _is_package_member,
     _is_staff,
     _run,
     _terms,
-    _visible_package,
     agreement_pdf_url,
+    visible_packages,
 )
 
-
-def _member_company(request) -> int:
-    company_id = roles_of(request.user).company_id
-    if company_id is None:
-        raise PermissionDenied
-    return company_id
-
-
-def _require_package_member(request, package, refusal: str) -> None:
-    if package.member_id is None or not roles_of(request.user).acts_for(package.member_id):
-        raise PermissionDenied(refusal)
+ONLY_MEMBER = gettext_lazy("Only the member that took this package may do this.")
 
 
 def _sees_buyer(user, project: Project) -> bool:
@@ -53,10 +43,14 @@ def _sees_value(user, project: Project) -> bool:
     return _is_lead(user, project) or _is_staff(user, project) or project.share_order_value
 
 
-@login_required
-def my_work(request, *, bound: dict | None = None):
+@page(COMPANY)
+def my_work(request):
+    return _my_work_page(request)
+
+
+def _my_work_page(request, *, bound: dict | None = None):
     bound = bound or {}
-    company_id = _member_company(request)
+    company_id = roles_of(request.user).company_id
     viewer = request.user
     invitations = list(
         selectors.invitation_list(viewer=viewer)
@@ -127,14 +121,17 @@ def _next_step_for_member(package, *, has_open_standards: bool | None) -> str:
     return ""
 
 
-@login_required
-@require_POST
-def invitation_respond(request, pk: int):
-    invitation = get_object_or_404(
-        selectors.invitation_list(viewer=request.user).select_related("package"), pk=pk
+def _visible_invitations(request):
+    return selectors.invitation_list(viewer=request.user).select_related("package")
+
+
+@page(SIGNED_IN, scope=_visible_invitations, methods=POST)
+def invitation_respond(request, invitation):
+    pk = invitation.pk
+    require(
+        roles_of(request.user).acts_for(invitation.company_id),
+        _("This invitation is for another company."),
     )
-    if not roles_of(request.user).acts_for(invitation.company_id):
-        raise PermissionDenied(_("This invitation is for another company."))
     form = RespondForm(request.POST, prefix=f"respond-{pk}")
     accept = form.is_valid() and form.cleaned_data["decision"] == RespondForm.ACCEPT
     if accept:
@@ -150,16 +147,19 @@ def invitation_respond(request, pk: int):
         ),
         done,
         then,
-        partial(my_work, request),
+        partial(_my_work_page, request),
     )
 
 
-@login_required
-def work_package(request, pk: int, *, bound: dict | None = None):
-    package = _visible_package(request, pk)
+@page(SIGNED_IN, scope=visible_packages)
+def work_package(request, package):
+    return _work_package_page(request, package)
+
+
+def _work_package_page(request, package, *, bound: dict | None = None):
     project = package.project
-    roles = roles_of(request.user)
-    if package.member_id is None or not roles.acts_for(package.member_id):
+    pk = package.pk
+    if not _is_package_member(request.user, package):
         if _is_lead(request.user, project) or _is_staff(request.user, project):
             return redirect(_board_url(project.pk, f"package-{pk}"))
         return redirect("my_work")  # invited, not (yet) taken: the invitation is there
@@ -199,16 +199,14 @@ def work_package(request, pk: int, *, bound: dict | None = None):
     return render(request, "orders/project_work_package.html", context)
 
 
-@login_required
-@require_POST
-def standard_confirm(request, pk: int):
-    standard = get_object_or_404(
-        selectors.standard_list(viewer=request.user).select_related("package"), pk=pk
-    )
+def _visible_standards(request):
+    return selectors.standard_list(viewer=request.user).select_related("package")
+
+
+@page(SIGNED_IN, scope=_visible_standards, methods=POST)
+def standard_confirm(request, standard):
     package = standard.package
-    _require_package_member(
-        request, package, _("Only the member that took this package may do this.")
-    )
+    require(_is_package_member(request.user, package), ONLY_MEMBER)
     return _run(
         request,
         lambda: execution.standard_confirm(actor=request.user, standard=standard),
@@ -217,12 +215,11 @@ def standard_confirm(request, pk: int):
     )
 
 
-@login_required
-@require_POST
-def package_start(request, pk: int):
-    package = _visible_package(request, pk)
-    _require_package_member(
-        request, package, _("Only the member that took this package starts it.")
+@page(SIGNED_IN, scope=visible_packages, methods=POST)
+def package_start(request, package):
+    require(
+        _is_package_member(request.user, package),
+        _("Only the member that took this package starts it."),
     )
     return _run(
         request,
@@ -232,13 +229,10 @@ def package_start(request, pk: int):
     )
 
 
-@login_required
-@require_POST
-def delivery_record(request, pk: int):
-    package = _visible_package(request, pk)
-    _require_package_member(
-        request, package, _("Only the member that took this package may do this.")
-    )
+@page(SIGNED_IN, scope=visible_packages, methods=POST)
+def delivery_record(request, package):
+    pk = package.pk
+    require(_is_package_member(request.user, package), ONLY_MEMBER)
     return _form_action(
         request,
         DeliveryForm(request.POST, prefix="deliver"),
@@ -247,5 +241,8 @@ def delivery_record(request, pk: int):
         ),
         _("The delivery was recorded. The lead inspects it."),
         reverse("work_package", args=[package.pk]) + "#deliveries",
-        partial(work_package, request, pk),
+        # The page again with the refused form, on a fresh read of the package.
+        lambda bound: _work_package_page(
+            request, get_object_or_404(visible_packages(request), pk=pk), bound=bound
+        ),
     )
