@@ -9,12 +9,12 @@ still pending, so repeats and redeliveries never send twice.
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection, send_mail
+from django.core.mail import get_connection
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from core.events import EventKind
+from core.mail import mail_render, outbox_mail_attempt
 from core.queueing import enqueue
 from members.accounts import password_reset_path
 
@@ -52,18 +52,18 @@ def notify(
     for user in recipients.values():
         if user.pk in already:
             continue
-        with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
-            text = render_to_string(
-                f"brokerage/notifications/{template}.txt", {"recipient": user, **context}
-            ).strip()
-        subject, _sep, body = text.partition("\n")
+        subject, body = mail_render(
+            f"brokerage/notifications/{template}.txt",
+            {"recipient": user, **context},
+            language=user.preferred_language or settings.LANGUAGE_CODE,
+        )
         rows.append(
             Notification(
                 recipient=user,
                 event_key=event_key,
                 kind=kind,
-                subject=subject.strip()[:200],
-                body=body.strip(),
+                subject=subject,
+                body=body,
                 link=link,
                 email_status=EmailStatus.PENDING if user.email else EmailStatus.SKIPPED,
             )
@@ -112,13 +112,16 @@ def _email_body(notification: Notification) -> str:
     return f"{notification.body}\n\n{settings.SITE_URL}{link}"
 
 
-def _message(notification: Notification, connection) -> EmailMessage:
-    return EmailMessage(
+def _attempt(notification: Notification, connection=None):
+    """One attempt through the mail path (core.mail); the row is saved by the caller."""
+    return outbox_mail_attempt(
+        notification,
         subject=notification.subject,
         body=_email_body(notification),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[notification.recipient.email],
+        to=notification.recipient.email,
+        max_attempts=MAX_ATTEMPTS,
         connection=connection,
+        error_field="last_error",
     )
 
 
@@ -141,18 +144,9 @@ def notifications_deliver(*, notification_ids: Iterable[int]) -> tuple[int, list
         retry = []
         with get_connection() as connection:
             for notification in rows:
-                notification.email_attempts += 1
-                try:
-                    _message(notification, connection).send()
-                except Exception as exc:
-                    notification.last_error = repr(exc)[:2000]
-                    if notification.email_attempts >= MAX_ATTEMPTS:
-                        notification.email_status = EmailStatus.FAILED
-                    else:
-                        retry.append(notification.pk)
-                else:
-                    notification.email_status = EmailStatus.SENT
-                    notification.emailed_at = timezone.now()
+                error, _fields = _attempt(notification, connection)
+                if error is not None and notification.email_status != EmailStatus.FAILED:
+                    retry.append(notification.pk)
         Notification.objects.bulk_update(
             rows, ["email_status", "emailed_at", "email_attempts", "last_error"]
         )
@@ -167,7 +161,6 @@ def notification_deliver(*, notification_id: int) -> bool:
     A failed attempt is recorded (and the error re-raised for the task's retry); after
     MAX_ATTEMPTS the notification is marked failed and the relay leaves it alone.
     """
-    error = None
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))
@@ -177,24 +170,8 @@ def notification_deliver(*, notification_id: int) -> bool:
         )
         if notification is None or notification.email_status != EmailStatus.PENDING:
             return False
-        notification.email_attempts += 1
-        try:
-            send_mail(
-                subject=notification.subject,
-                message=_email_body(notification),
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[notification.recipient.email],
-            )
-        except Exception as exc:
-            error = exc
-            notification.last_error = repr(exc)[:2000]
-            if notification.email_attempts >= MAX_ATTEMPTS:
-                notification.email_status = EmailStatus.FAILED
-            notification.save(update_fields=["email_attempts", "last_error", "email_status"])
-        else:
-            notification.email_status = EmailStatus.SENT
-            notification.emailed_at = timezone.now()
-            notification.save(update_fields=["email_status", "emailed_at", "email_attempts"])
+        error, fields = _attempt(notification)
+        notification.save(update_fields=fields)
     if error is not None:
         raise error
     return True

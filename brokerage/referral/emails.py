@@ -6,12 +6,11 @@ import datetime
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from brokerage.models import EmailStatus, ReferralOffer
-from core.mail import outbox_mail_send
+from core.mail import mail_render, outbox_mail_send
 from core.queueing import enqueue_each
 
 RESPONSE_SALT = "brokerage.referral.respond"
@@ -89,19 +88,16 @@ def referral_offer_email_send(*, offer_id: int) -> bool:
         )
         if offer is None or offer.email_status != EmailStatus.PENDING:
             return False
-        with translation.override(settings.LANGUAGE_CODE):
-            text = render_to_string(
-                "brokerage/notifications/referral_offer_target.txt",
-                {
-                    **offer_context(offer),
-                    "link": referral_response_url(offer),
-                },
-            ).strip()
-        subject, _sep, body = text.partition("\n")
+        # In Japanese: the target has no account, hence no language of its own.
+        subject, body = mail_render(
+            "brokerage/notifications/referral_offer_target.txt",
+            {**offer_context(offer), "link": referral_response_url(offer)},
+            language=settings.LANGUAGE_CODE,
+        )
         error = outbox_mail_send(
             offer,
-            subject=subject.strip()[:200],
-            body=body.strip(),
+            subject=subject,
+            body=body,
             to=offer.target_email,
             max_attempts=MAX_EMAIL_ATTEMPTS,
         )

@@ -4,6 +4,7 @@ from unittest import mock
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail import EmailMessage
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -95,7 +96,7 @@ def test_broker_outage_loses_nothing_and_the_relay_delivers_once(
 
 def test_failed_sends_are_counted_and_give_up_after_max_attempts(db):
     user = CompanyUserFactory()
-    with mock.patch("brokerage.notifications.send_mail", side_effect=smtplib.SMTPException("x")):
+    with mock.patch("core.mail.send_mail", side_effect=smtplib.SMTPException("x")):
         send([user])
         notification = Notification.objects.get()
         for _ in range(notifications.MAX_ATTEMPTS):
@@ -128,7 +129,7 @@ def test_one_failing_address_does_not_hold_back_the_batch(db):
     for n, user in enumerate(users):
         send([user], key=f"fail:{n}")
     ids = sorted(Notification.objects.values_list("pk", flat=True))
-    real_send = notifications.EmailMessage.send
+    real_send = EmailMessage.send
 
     def flaky(message, *args, **kwargs):
         if message.to == [users[1].email]:
@@ -136,7 +137,7 @@ def test_one_failing_address_does_not_hold_back_the_batch(db):
         return real_send(message, *args, **kwargs)
 
     mail.outbox = []
-    with mock.patch.object(notifications.EmailMessage, "send", flaky):
+    with mock.patch.object(EmailMessage, "send", flaky):
         sent, retry = notifications.notifications_deliver(notification_ids=ids)
     assert (sent, retry) == (2, [ids[1]])
     failed = Notification.objects.get(pk=ids[1])
