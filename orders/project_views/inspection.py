@@ -37,6 +37,22 @@ def _visible_deliveries(request):
     return selectors.delivery_list(viewer=request.user)
 
 
+def _blank_form(delivery, params, inputs: dict) -> InspectionForm:
+    """The form, filled with what `params` already chose and the sampling inputs."""
+    initial = {
+        "method": InspectionForm.SAMPLE,
+        "quantity_received": delivery.quantity,
+        "inspection_level": "II",
+        "aql": "1.0",
+        "defects_found": 0,
+    }
+    for name in ("method", "quantity_passed", "defects_found", "defect_reason", "disposition"):
+        if params.get(name) not in (None, ""):
+            initial[name] = params[name]
+    initial.update(inputs)
+    return InspectionForm(initial=initial)
+
+
 @page(SIGNED_IN, scope=_visible_deliveries)
 def delivery_inspect(request, delivery):
     package = delivery.package
@@ -81,18 +97,7 @@ def delivery_inspect(request, delivery):
         params = request.GET
     plan, plan_error, inputs = _plan_for(delivery, params)
     if form is None:
-        initial = {
-            "method": InspectionForm.SAMPLE,
-            "quantity_received": delivery.quantity,
-            "inspection_level": "II",
-            "aql": "1.0",
-            "defects_found": 0,
-        }
-        for name in ("method", "quantity_passed", "defects_found", "defect_reason", "disposition"):
-            if params.get(name) not in (None, ""):
-                initial[name] = params[name]
-        initial.update(inputs)
-        form = InspectionForm(initial=initial)
+        form = _blank_form(delivery, params, inputs)
     context.update(
         {
             "form": form if is_lead else None,

@@ -1,6 +1,6 @@
 """The lead's pages: opening the project, the project lists (the lead's and the secretariat's),
-and the board the lead runs the project from (packages, team, agreements, standards, charges,
-shipments, claims); the network's staff read the board without its forms."""
+the board (drawn by board.py; the network's staff read it without its forms) and the board's
+forms, each one service call that comes back to its place on the board."""
 
 from functools import partial
 

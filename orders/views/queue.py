@@ -40,6 +40,28 @@ QUEUE_TABS = [
 ]
 
 
+def _tabbed(inquiries, tab: str):
+    """The tabs with their counts, and the inquiries of the chosen tab in its order."""
+    counts = dict(
+        inquiries.prefetch_related(None)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    if tab not in {key for key, _label, _s in QUEUE_TABS}:
+        raise Http404
+    tabs = []
+    for key, label, statuses in QUEUE_TABS:
+        tabs.append({"key": key, "label": label, "count": sum(counts.get(s, 0) for s in statuses)})
+        if key == tab:
+            inquiries = inquiries.filter(status__in=statuses)
+    inquiries = inquiries.order_by("application_deadline", "submitted_at", "id")
+    if tab == "done":
+        inquiries = inquiries.order_by("-closed_at", "-id")
+    return tabs, inquiries
+
+
 @page(STAFF)
 def inquiry_queue(request):
     roles = roles_of(request.user)
@@ -58,24 +80,8 @@ def inquiry_queue(request):
         network = next((n for n in networks if n.pk == int(request.GET["network"])), None)
         if network is not None:
             inquiries = inquiries.filter(network=network)
-    counts = dict(
-        inquiries.prefetch_related(None)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
     tab = request.GET.get("status", "active")
-    if tab not in {key for key, _label, _s in QUEUE_TABS}:
-        raise Http404
-    tabs = []
-    for key, label, statuses in QUEUE_TABS:
-        tabs.append({"key": key, "label": label, "count": sum(counts.get(s, 0) for s in statuses)})
-        if key == tab:
-            inquiries = inquiries.filter(status__in=statuses)
-    inquiries = inquiries.order_by("application_deadline", "submitted_at", "id")
-    if tab == "done":
-        inquiries = inquiries.order_by("-closed_at", "-id")
+    tabs, inquiries = _tabbed(inquiries, tab)
     page = ExactPaginator(inquiries, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     at_risk = set(selectors.inquiries_at_risk(viewer=request.user).values_list("pk", flat=True))
     now = timezone.now()
