@@ -19,7 +19,7 @@ from django.utils import timezone
 from core.events import CATALOGUE, EventKind
 from core.models import DomainEvent
 from members import accounts
-from members.models import PasswordResetRequest, StaffRole, User
+from members.models import PasswordResetRequest, Probation, StaffRole, User
 from orders.models import (
     Application,
     ApplicationStatus,
@@ -319,6 +319,27 @@ def _dispatch_work(event: DomainEvent) -> None:
         )
 
 
+def _dispatch_probation(event: DomainEvent) -> None:
+    """The member's users and the network's secretariat hear of a probation opened or
+    lifted (brokerage.probation)."""
+    probation = Probation.objects.select_related("membership__company").get(pk=event.aggregate_id)
+    membership = probation.membership
+    template = "probation_opened" if event.kind == K.PROBATION_OPENED else "probation_lifted"
+    context = {"probation": probation, "company": membership.company, "event": event}
+    for audience, users, link in (
+        ("member", _company_users([membership.company_id]), "/my-scorecard/"),
+        ("staff", _staff(membership.network_id), f"/record/{membership.network_id}/probation/"),
+    ):
+        notify(
+            recipients=users,
+            event_key=_event_key(event, f"{template}:{audience}"),
+            kind=event.kind,
+            template=template,
+            context={**context, "audience": audience},
+            link=link,
+        )
+
+
 def _dispatch_password_reset(event: DomainEvent) -> None:
     """Each active account with the requested address gets the reset e-mail; an unknown
     address gets nothing (the visitor saw the same page either way). The link is added
@@ -369,6 +390,8 @@ def event_dispatch(*, event_id: int) -> bool:
             _dispatch_invitation(event)
         elif event.aggregate in WORK_AGGREGATES:
             _dispatch_work(event)
+        elif event.aggregate == "probation":
+            _dispatch_probation(event)
         elif event.kind == K.USER_PASSWORD_RESET:
             _dispatch_password_reset(event)
         # After the notifications, in this transaction: e.g. an early close's prices open

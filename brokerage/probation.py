@@ -4,8 +4,7 @@ figures recover; the secretariat sets the rule and can lift a probation with a r
 
 The rule and the probation rows live in `members` (orders reads them when a lead invites a
 member); the review needs the scorecards, so the writes live here. Each opening or lifting
-records a domain event and notifies the member's users and the secretariat in the same
-transaction.
+records a domain event; its dispatch tells the member's users and the secretariat.
 
 Review rules:
 - a member is *beyond the rule* when it completed at least `min_completed_packages` packages
@@ -33,16 +32,12 @@ from members.models import (
     Membership,
     MembershipStatus,
     Network,
-    NetworkStaff,
     Probation,
     ProbationRule,
-    StaffRole,
-    User,
 )
 from members.permissions import roles_of
 
 from . import record
-from .notifications import notify
 from .record import rate_text
 
 REVIEW_LABEL = "probation review"
@@ -118,30 +113,6 @@ def _text(parts: list[str], period: record.Period) -> str:
 # Writes
 
 
-def _notify(probation: Probation, event, template: str) -> None:
-    membership = probation.membership
-    company_users = User.objects.filter(company_id=membership.company_id, is_active=True)
-    staff = User.objects.filter(
-        pk__in=NetworkStaff.objects.filter(
-            network_id=membership.network_id, role=StaffRole.SECRETARIAT
-        ).values("user_id"),
-        is_active=True,
-    )
-    context = {"probation": probation, "company": membership.company, "event": event}
-    for audience, users, link in (
-        ("member", company_users, "/my-scorecard/"),
-        ("staff", staff, f"/record/{membership.network_id}/probation/"),
-    ):
-        notify(
-            recipients=users,
-            event_key=f"event:{event.pk}:{template}:{audience}",
-            kind=event.kind,
-            template=template,
-            context={**context, "audience": audience},
-            link=link,
-        )
-
-
 def probation_open(
     *,
     membership: Membership,
@@ -151,8 +122,8 @@ def probation_open(
     now: datetime.datetime | None = None,
 ) -> Probation | None:
     """Put a membership on probation with the scorecard's figures as the reason, unless it
-    already is (then None). Records `probation.opened` and tells the member and the
-    secretariat."""
+    already is (then None). Records `probation.opened` (the member and the secretariat are
+    told by its dispatch)."""
     now = now or timezone.now()
     with transaction.atomic():
         membership = lock_one(Membership, membership.pk)
@@ -170,7 +141,7 @@ def probation_open(
                 )
         except IntegrityError:  # opened concurrently (one open probation per membership)
             return None
-        event = events.record(
+        events.record(
             kind=events.EventKind.PROBATION_OPENED,
             subject=probation,
             network_id=membership.network_id,
@@ -179,7 +150,6 @@ def probation_open(
             max_package_value_yen=probation.max_package_value_yen,
             until=probation.until.isoformat(),
         )
-        _notify(probation, event, "probation_opened")
     return probation
 
 
@@ -193,7 +163,7 @@ def probation_lift(
 ) -> Probation:
     """Lift a probation: by the secretariat (`actor`, a reason required) or by the review
     (`actor=None`). Lifting a lifted probation changes nothing. Records `probation.lifted`
-    and tells the member and the secretariat."""
+    (the member and the secretariat are told by its dispatch)."""
     network_id = probation.membership.network_id
     if actor is not None:
         roles_of(actor).require_secretariat(
@@ -210,7 +180,7 @@ def probation_lift(
         probation.lift_reason = reason.strip()
         probation.lift_figures = figures or {}
         probation.save(update_fields=["lifted_at", "lifted_by", "lift_reason", "lift_figures"])
-        event = events.record(
+        events.record(
             kind=events.EventKind.PROBATION_LIFTED,
             subject=probation,
             actor=actor,
@@ -219,7 +189,6 @@ def probation_lift(
             reason=probation.lift_reason,
             by=REVIEW_LABEL if actor is None else "secretariat",
         )
-        _notify(probation, event, "probation_lifted")
     return probation
 
 

@@ -16,6 +16,7 @@ from members.models import Probation, ProbationRule, StaffRole
 from orders import projects
 from orders.models import InquiryStage, Project
 from tests.factories import NetworkStaffFactory
+from tests.helpers import dispatch_all
 
 from .record_history import FY2026, at, build_history, travel
 
@@ -241,7 +242,8 @@ def test_the_review_opens_a_probation_with_the_numbers_once(history, rule, setti
     assert probation.since == at("2026-09-01", 5)
     event = DomainEvent.objects.get(kind="probation.opened")
     assert event.payload["figures"]["on_time"] == 1
-    # The member's users and the secretariat are told.
+    # The member's users and the secretariat are told (by the event's dispatch).
+    dispatch_all()
     notified = set(history.m1.company.users.values_list("pk", flat=True)) | {history.secretariat.pk}
     from brokerage.models import Notification
 
