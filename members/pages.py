@@ -139,8 +139,10 @@ def page(
 
 class Page(View):
     """Base of a class-based page: subclasses set `access` (and may set `refusal`, `hide`).
-    An object page also sets `lookup` (the URL argument) and defines `get_queryset()`; the
-    object is then on `self.object` before the handler runs."""
+    An object page also sets `lookup` (the URL argument) and defines the classmethod
+    `scope(request)` (the queryset the viewer may see; named apart from the generic views'
+    get_queryset, which takes no request); the object is then on `self.object` before the
+    handler runs."""
 
     access: Access
     refusal: str | None = None
@@ -151,12 +153,12 @@ class Page(View):
         super().__init_subclass__(**kwargs)
         if not isinstance(getattr(cls, "access", None), Access):
             raise ImproperlyConfigured(f"{cls.__name__} must declare its page access")
-        if cls.lookup and "get_queryset" not in {n for k in cls.__mro__ for n in vars(k)}:
+        if cls.lookup and not callable(getattr(cls, "scope", None)):
             raise ImproperlyConfigured(f"{cls.__name__} names an object but has no scope")
 
     @classmethod
     def page_spec(cls) -> PageSpec:
-        scope = (lambda request: cls.get_queryset(request)) if cls.lookup else None
+        scope = cls.scope if cls.lookup else None
         return PageSpec(cls.access, scope, cls.lookup or "pk", cls.refusal, cls.hide)
 
     @classmethod

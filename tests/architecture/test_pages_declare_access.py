@@ -9,11 +9,12 @@ import re
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404, HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from members.models import StaffRole
-from members.pages import PUBLIC, SECRETARIAT, Page, PageSpec, page
-from tests.factories import NetworkStaffFactory
+from members.models import Network, StaffRole
+from members.pages import PUBLIC, SECRETARIAT, SIGNED_IN, Page, PageSpec, page
+from tests.factories import NetworkStaffFactory, UserFactory
 
 NOT_PAGES = ("api/", "admin/", "i18n/", "healthz", "readyz", "static/", "media/")
 # The first whole-number argument of a route names the object the page shows.
@@ -133,3 +134,26 @@ def test_a_page_sends_a_visitor_to_the_login(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_a_class_page_of_one_object_finds_it_in_its_scope(rf, network, other_network):
+    class NetworkPage(Page):
+        access = SIGNED_IN
+        lookup = "network_id"
+
+        @classmethod
+        def scope(cls, request):
+            return Network.objects.filter(pk=network.pk)
+
+        def get(self, request, network_id):
+            return HttpResponse(self.object.name)
+
+    view = NetworkPage.as_view()
+    request = rf.get("/")
+    request.user = UserFactory()
+
+    assert view(request, network_id=network.pk).content.decode() == network.name
+    with pytest.raises(Http404):
+        view(request, network_id=other_network.pk)
+    assert view.page.scope is not None and view.page.lookup == "network_id"
