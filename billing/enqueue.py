@@ -2,8 +2,7 @@
 once (who, which month), then the run is queued for the settlement worker after the request's
 transaction commits; the close itself may take minutes, so it never runs in the request.
 
-The tasks live in brokerage.tasks (which imports billing); they are queued here by name, as
-core.events does, so billing never imports brokerage.
+The tasks live in billing.tasks (which imports this module); they are queued here by name.
 """
 
 import datetime

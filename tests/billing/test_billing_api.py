@@ -10,9 +10,8 @@ import pytest
 from django.utils import timezone
 
 from billing import documents as paper
-from billing import enqueue
+from billing import enqueue, tasks
 from billing.models import Document, DocumentStatus, Payment, RunStatus, SettlementRun
-from brokerage import tasks
 from core.transitions import history
 from members.models import StaffRole
 from tests.billing.books import invoice_of, statement_of

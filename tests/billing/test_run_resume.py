@@ -10,9 +10,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from kombu.exceptions import OperationalError
 
-from billing import close, runs
+from billing import close, runs, tasks
 from billing.models import RunKind, RunStatus, SettlementRun
-from brokerage import tasks
 from config.celery import app
 from core.transitions import history
 from tests.billing.books import OCTOBER, Books, issued, tokyo

@@ -8,10 +8,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from billing import close, fees
+from billing import close, fees, tasks
 from billing.models import RUN_TRANSITIONS, Document, RunKind, RunStatus, SettlementRun
 from billing.tax import RoundingMode
-from brokerage import tasks
 from config.celery import app
 from core.errors import InvalidTransition
 from core.transitions import history, transition

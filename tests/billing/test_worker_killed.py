@@ -156,7 +156,7 @@ def _forget_settlement_messages(celery_app) -> None:
 
 def test_a_killed_settlement_worker_resumes_by_itself_and_issues_everything_once(tmp_path):
     from bench.settlement import build_network
-    from brokerage.tasks import monthly_close_task
+    from billing.tasks import monthly_close_task
     from config.celery import app as celery_app
 
     celery_app.conf.task_always_eager = False
