@@ -135,7 +135,8 @@ REMINDER_KEYS = (
 
 CATALOGUE: dict[EventKind, EventSpec] = {
     K.INQUIRY_SUBMITTED: EventSpec(
-        "a buyer (or a partner for it) submits an inquiry; a stage of a split inquiry too",
+        "a buyer (or a partner for it) submits an inquiry; a stage of a split inquiry too, "
+        "with its `parent`",
         ("parent",),
         (A.SECRETARIAT, A.BUYER, A.PARTNERS),
     ),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from celery import current_app
 
-from brokerage import feed
+from brokerage import dispatch, feed
 from core import events
 from core.events import CATALOGUE, Audience, EventKind
 from core.models import DomainEvent
@@ -112,6 +112,18 @@ def test_the_partner_audience_is_what_the_feed_publishes():
     assert to_partners == set(feed.PUBLIC_EVENTS)
     for kind, keys in feed.PUBLIC_EVENTS.items():
         assert set(keys) <= set(CATALOGUE[kind].payload), kind
+
+
+def test_the_project_audiences_of_the_dispatcher_are_the_catalogue_s():
+    as_audience = {
+        "buyer": Audience.BUYER,
+        "lead": Audience.LEADS,
+        "member": Audience.MEMBERS,
+        "team": Audience.MEMBERS,
+        "secretariat": Audience.SECRETARIAT,
+    }
+    for kind, (_template, audiences) in dispatch.WORK_AUDIENCES.items():
+        assert {as_audience[a] for a in audiences} == set(CATALOGUE[kind].audience), kind
 
 
 def test_every_reaction_is_a_registered_task():
