@@ -139,7 +139,7 @@ def test_two_workers_closing_the_same_month_issue_each_document_once(books):
     errors = []
     barrier = threading.Barrier(2)
 
-    def close():
+    def close_month():
         try:
             barrier.wait()
             close.monthly_close(network=books.network, period=OCTOBER)
@@ -148,7 +148,7 @@ def test_two_workers_closing_the_same_month_issue_each_document_once(books):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=close) for _ in range(2)]
+    threads = [threading.Thread(target=close_month) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
