@@ -9,14 +9,12 @@ that rule, named in the event's catalogue entry (core.events.CATALOGUE, `reactio
 here after the audience is told, in the same transaction: it commits with the notifications,
 never before them, and a failure leaves the event to the relay as a failed notice would."""
 
-import logging
-
 from celery import current_app
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core.events import CATALOGUE, EventKind
+from core.events import CATALOGUE, EventKind, enqueue_dispatch
 from core.models import DomainEvent
 from members import accounts
 from members.models import PasswordResetRequest, Probation, StaffRole, User
@@ -41,7 +39,6 @@ from .models import Referral, ReferralOffer
 from .notifications import notify
 from .partners import partner_event_fan_out
 
-logger = logging.getLogger(__name__)
 K = EventKind
 
 
@@ -360,7 +357,8 @@ def _dispatch_password_reset(event: DomainEvent) -> None:
 def _react(event: DomainEvent) -> None:
     """Run the event's reactions (core.events.CATALOGUE): tasks of the app that owns the
     rule, called here, in the dispatch's transaction, with the event's aggregate id."""
-    for task_name in CATALOGUE[EventKind(event.kind)].reactions:
+    entry = CATALOGUE.get(event.kind)  # None: a kind retired since the row was written
+    for task_name in entry.reactions if entry is not None else ():
         current_app.tasks[task_name](event.aggregate_id)
 
 
@@ -406,8 +404,6 @@ def event_dispatch(*, event_id: int) -> bool:
 
 def events_relay() -> int:
     """Queue events not dispatched after a grace period (lost to a broker outage or crash)."""
-    from core.events import enqueue_dispatch
-
     cutoff = timezone.now() - timezone.timedelta(seconds=30)
     ids = list(
         DomainEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff)

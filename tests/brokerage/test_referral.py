@@ -11,7 +11,6 @@ from django.core import mail
 from django.utils import timezone
 
 from brokerage import referral as services
-from brokerage.referral import emails
 from brokerage.models import (
     EmailStatus,
     Notification,
@@ -20,6 +19,7 @@ from brokerage.models import (
     ReferralOffer,
     ReferralStatus,
 )
+from brokerage.referral import emails
 from core.errors import BrokerageError, Conflict, InvalidTransition, NotAllowed
 from core.models import DomainEvent
 from core.transitions import history
@@ -191,6 +191,30 @@ def test_scan_opens_a_referral_the_dispatch_missed(submitted, secretariat_user, 
     referral = Referral.objects.get(inquiry=submitted)
     assert referral.category == "location"
     assert referral.offers.count() == 3
+
+
+def test_a_failed_opening_does_not_hold_back_the_referral_notices(
+    submitted, secretariat_user, three_candidates, monkeypatch
+):
+    """The opening is the event's reaction (brokerage.referral_open_task): when it fails the
+    buyer and the secretariat are still told, and the scan opens the referral later."""
+
+    def broken(**kwargs):
+        raise RuntimeError("ranking failed")
+
+    order_services.inquiry_refer(
+        actor=secretariat_user, inquiry=submitted, reason="紹介", category="location"
+    )
+    monkeypatch.setattr(services, "referral_open", broken)
+    dispatch_all()
+    event = DomainEvent.objects.get(kind="inquiry.referral")
+    assert event.dispatched_at is not None
+    assert Notification.objects.filter(kind="inquiry.referral").count() == 2
+    assert not Referral.objects.exists()
+    monkeypatch.undo()
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=3)):
+        services.referrals_expire_due()
+    assert Referral.objects.get(inquiry=submitted).offers.count() == 3
 
 
 # ---------------------------------------------------------------------------------------
