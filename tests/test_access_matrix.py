@@ -5,11 +5,11 @@ which would confirm that it exists)."""
 import pytest
 
 from brokerage.models import Notification
-from members.models import MembershipClass, StaffRole
+from members.models import StaffRole
 from orders import services
+from tests import scenarios
 from tests.factories import (
     BuyerFactory,
-    CapabilityFactory,
     CompanyUserFactory,
     DirectoryEntryFactory,
     MembershipFactory,
@@ -61,24 +61,17 @@ URLS = {
 }
 
 
-def _lead(network, buff, stainless):
-    user = CompanyUserFactory()
-    MembershipFactory(network=network, company=user.company, membership_class=MembershipClass.LEAD)
-    CapabilityFactory(company=user.company, process=buff, material=stainless)
-    return user
-
-
 @pytest.fixture
 def world(network, other_network, buff, stainless, inquiry_data):
     people = {
         "secretariat": NetworkStaffFactory(network=network, role=StaffRole.SECRETARIAT).user,
         "committee": NetworkStaffFactory(network=network, role=StaffRole.COMMITTEE).user,
-        "lead": _lead(network, buff, stainless),
-        "other_lead": _lead(network, buff, stainless),
+        "lead": scenarios.lead_user(network, buff, stainless),
+        "other_lead": scenarios.lead_user(network, buff, stainless),
         "member": CompanyUserFactory(),
         "buyer": BuyerFactory().user,
         "other_buyer": BuyerFactory().user,
-        "lead_elsewhere": _lead(other_network, buff, stainless),
+        "lead_elsewhere": scenarios.lead_user(other_network, buff, stainless),
         "secretariat_elsewhere": NetworkStaffFactory(
             network=other_network, role=StaffRole.SECRETARIAT
         ).user,

@@ -10,7 +10,8 @@ import pytest
 
 from members.models import StaffRole
 from orders import execution
-from tests.factories import BuyerFactory, CompanyUserFactory, MembershipFactory, NetworkStaffFactory
+from tests import scenarios
+from tests.factories import BuyerFactory, NetworkStaffFactory
 
 ROLES = [
     "secretariat",
@@ -90,10 +91,8 @@ def world(team_package, network, other_network, buyer_user, buff, stainless, mak
     claim = execution.claim_raise(
         actor=buyer_user, shipment=shipment, quantity=2, description="傷あり"
     )
-    other_member = CompanyUserFactory()
-    MembershipFactory(network=network, company=other_member.company)
-    lead_elsewhere = CompanyUserFactory()
-    MembershipFactory(network=other_network, company=lead_elsewhere.company)
+    other_member = scenarios.company_user(network)
+    lead_elsewhere = scenarios.company_user(other_network)
     people = {
         "secretariat": NetworkStaffFactory(network=network, role=StaffRole.SECRETARIAT).user,
         "committee": NetworkStaffFactory(network=network, role=StaffRole.COMMITTEE).user,

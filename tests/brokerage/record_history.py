@@ -27,18 +27,17 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from brokerage.models import Referral, ReferralStatus
+from brokerage.models import ReferralStatus
 from members.models import MembershipClass, StaffRole
 from orders import execution, projects
 from orders import services as order_services
+from tests import scenarios
 from tests.factories import (
     BuyerFactory,
-    CapabilityFactory,
-    CompanyUserFactory,
     MaterialFactory,
-    MembershipFactory,
     NetworkStaffFactory,
     ProcessFactory,
+    ReferralFactory,
 )
 from tests.helpers import pass_deadline
 
@@ -102,40 +101,32 @@ def _award(inquiry, secretariat, day):
 
 
 def build_history(network) -> History:
-    buff = ProcessFactory(code="buff", name_ja="バフ研磨", name_en="Buff polishing")
+    buff = scenarios.buff()
     electro = ProcessFactory(code="electro", name_ja="電解研磨", name_en="Electropolishing")
     barrel = ProcessFactory(code="barrel", name_ja="バレル研磨", name_en="Barrel polishing")
-    stainless = MaterialFactory(code="stainless", name_ja="ステンレス", name_en="Stainless steel")
+    stainless = scenarios.stainless()
     aluminium = MaterialFactory(code="aluminium", name_ja="アルミ", name_en="Aluminium")
     secretariat = NetworkStaffFactory(network=network, role=StaffRole.SECRETARIAT).user
     buyer = BuyerFactory().user
 
     def company_user(membership_class=MembershipClass.JOINT_ORDER):
-        user = CompanyUserFactory()
-        MembershipFactory(network=network, company=user.company, membership_class=membership_class)
-        CapabilityFactory(company=user.company, process=buff, material=stainless)
-        return user
+        return scenarios.company_user(
+            network, membership_class=membership_class, process=buff, material=stainless
+        )
 
     lead1 = company_user(MembershipClass.LEAD)
     lead2 = company_user(MembershipClass.LEAD)
     m1, m2, m3 = company_user(), company_user(), company_user()
 
     def data(title, processes=(buff,), material=stainless):
-        return {
-            "title": title,
-            "description": "SUS304",
-            "material": material,
-            "processes": list(processes),
-            "finish_kind": "grit",
-            "finish_grit": 400,
-            "quantity": 500,
-            "length_mm": 90,
-            "width_mm": 90,
-            "height_mm": 150,
-            "weight_kg": "0.3",
-            "desired_delivery_date": datetime.date(2026, 12, 1),
-            "delivery_prefecture": "13",
-        }
+        return scenarios.inquiry_data(
+            buff,
+            material,
+            title=title,
+            description="SUS304",
+            processes=list(processes),
+            desired_delivery_date=datetime.date(2026, 12, 1),
+        )
 
     def submit(title, **kwargs):
         return order_services.inquiry_submit(
@@ -176,12 +167,12 @@ def build_history(network) -> History:
         order_services.inquiry_withdraw(actor=buyer, inquiry=q["H"], reason="社内で対応")
     with travel("2026-06-03"):
         order_services.inquiry_refer(actor=secretariat, inquiry=q["F"], reason="表面処理は会員外")
-        Referral.objects.create(
+        ReferralFactory(
             inquiry=q["F"], category="process", reason="x", status=ReferralStatus.ACCEPTED
         )
     with travel("2026-06-04"):
         order_services.inquiry_refer(actor=secretariat, inquiry=q["G"], reason="遠方")
-        Referral.objects.create(inquiry=q["G"], category="location", reason="x")
+        ReferralFactory(inquiry=q["G"], category="location", reason="x")
     _award(q["A"], secretariat, "2026-06-05")
 
     # Project A: opened 06-08, packages due 07-10.

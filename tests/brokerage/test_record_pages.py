@@ -13,14 +13,14 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from brokerage import probation as probation_services
-from members.models import MembershipClass, Probation, ProbationRule, StaffRole
+from members.models import Probation, ProbationRule, StaffRole
 from orders import services as order_services
-from orders.models import Invitation, WorkPackage
+from tests import scenarios
 from tests.factories import (
     BuyerFactory,
-    CompanyUserFactory,
-    MembershipFactory,
+    InvitationFactory,
     NetworkStaffFactory,
+    WorkPackageFactory,
 )
 
 from .record_history import build_history, travel
@@ -53,11 +53,6 @@ def today(history):
 
 @pytest.fixture
 def people(history, other_network):
-    def company_user(network, membership_class=MembershipClass.JOINT_ORDER):
-        user = CompanyUserFactory()
-        MembershipFactory(network=network, company=user.company, membership_class=membership_class)
-        return user
-
     return {
         "secretariat": history.secretariat,
         "committee": NetworkStaffFactory(network=history.network, role=StaffRole.COMMITTEE).user,
@@ -68,7 +63,7 @@ def people(history, other_network):
         "member": history.m1,
         "buyer": history.buyer,
         "other_buyer": BuyerFactory().user,
-        "other_member": company_user(other_network),
+        "other_member": scenarios.company_user(other_network),
     }
 
 
@@ -243,9 +238,8 @@ def test_dashboard_queries_do_not_grow_with_inquiries_or_members(
         order_services.inquiry_submit(actor=history.buyer, network=history.network, data=data)
     project = history.projects["A"]
     for _ in range(3):
-        user = CompanyUserFactory()
-        MembershipFactory(network=history.network, company=user.company)
-        package = WorkPackage.objects.create(
+        user = scenarios.company_user(history.network)
+        package = WorkPackageFactory(
             project=project,
             process=history.buff,
             material=history.stainless,
@@ -255,7 +249,7 @@ def test_dashboard_queries_do_not_grow_with_inquiries_or_members(
             member=user.company,
             status="in_progress",
         )
-        Invitation.objects.create(
+        InvitationFactory(
             package=package,
             company=user.company,
             invited_by=history.lead1,

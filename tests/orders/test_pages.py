@@ -26,9 +26,9 @@ from orders.models import (
     InquiryAttachment,
     InquiryStatus,
 )
+from tests import scenarios
 from tests.factories import (
     BuyerFactory,
-    CompanyUserFactory,
     MembershipFactory,
     NetworkFactory,
     NetworkStaffFactory,
@@ -53,11 +53,7 @@ def other_buyer_user(db):
 @pytest.fixture
 def other_lead_user(other_network):
     """A lead company of another network."""
-    user = CompanyUserFactory()
-    MembershipFactory(
-        network=other_network, company=user.company, membership_class=MembershipClass.LEAD
-    )
-    return user
+    return scenarios.company_user(other_network, membership_class=MembershipClass.LEAD)
 
 
 def form_data(buff, stainless, **changes) -> dict:

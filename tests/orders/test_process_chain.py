@@ -7,13 +7,11 @@ import pytest
 from django.utils import timezone
 
 from core.errors import BrokerageError
-from members.models import MembershipClass, StaffRole
+from members.models import StaffRole
 from orders import services
 from orders.models import Inquiry, InquiryStatus
+from tests import scenarios
 from tests.factories import (
-    CapabilityFactory,
-    CompanyUserFactory,
-    MembershipFactory,
     NetworkFactory,
     NetworkStaffFactory,
     ProcessFactory,
@@ -38,13 +36,6 @@ def partner_secretariat(partner):
     return NetworkStaffFactory(network=partner, role=StaffRole.SECRETARIAT).user
 
 
-def lead_in(network, process, material):
-    user = CompanyUserFactory()
-    MembershipFactory(network=network, company=user.company, membership_class=MembershipClass.LEAD)
-    CapabilityFactory(company=user.company, process=process, material=material)
-    return user
-
-
 def close_and_confirm(api, secretariat, inquiry_id):
     Inquiry.objects.filter(pk=inquiry_id).update(
         application_deadline=timezone.now() - datetime.timedelta(seconds=1)
@@ -66,8 +57,8 @@ def test_chain_across_two_networks_through_the_api(
     pressing,
     inquiry_data,
 ):
-    ours = lead_in(network, buff, stainless)
-    theirs = lead_in(partner, pressing, stainless)
+    ours = scenarios.lead_user(network, buff, stainless)
+    theirs = scenarios.lead_user(partner, pressing, stainless)
     parent = services.inquiry_submit(
         actor=buyer_user, network=network, data=inquiry_data(processes=[pressing, buff])
     )
