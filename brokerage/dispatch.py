@@ -69,11 +69,17 @@ def _leads_concerned(inquiry: Inquiry, applicants) -> set[int]:
 
 def _recipients(event: DomainEvent, inquiry: Inquiry) -> list[tuple[str, list]]:
     """(template, users) pairs for an inquiry event."""
-    network = inquiry.network_id
-    kind = event.kind
     applicants = Application.objects.filter(
         inquiry=inquiry, status=ApplicationStatus.ACTIVE
     ).values_list("company_id", flat=True)
+    return _screening_recipients(event.kind, inquiry, applicants) or _window_recipients(
+        event, inquiry, applicants
+    )
+
+
+def _screening_recipients(kind: str, inquiry: Inquiry, applicants) -> list[tuple[str, list]]:
+    """The secretariat's screening, the outcomes and the service level."""
+    network = inquiry.network_id
     if kind == K.INQUIRY_SUBMITTED:
         return [
             ("inquiry_received_staff", _staff(network)),
@@ -85,6 +91,29 @@ def _recipients(event: DomainEvent, inquiry: Inquiry) -> list[tuple[str, list]]:
         return [("inquiry_answered", _staff(network))]
     if kind == K.INQUIRY_ESCALATED:
         return [("inquiry_escalated", _staff(network, StaffRole.COMMITTEE))]
+    if kind in (K.INQUIRY_REJECTED, K.INQUIRY_REFERRAL):
+        return [
+            ("inquiry_outcome_buyer", _buyer(inquiry)),
+            ("inquiry_outcome_staff", _staff(network)),
+        ]
+    if kind == K.INQUIRY_WITHDRAWN:
+        return [
+            ("inquiry_outcome_staff", _staff(network)),
+            ("inquiry_withdrawn_lead", _company_users(applicants)),
+        ]
+    if kind == K.INQUIRY_SLA_WARNING:
+        return [("sla_warning", _staff(network))]
+    if kind == K.INQUIRY_SLA_ESCALATED:
+        return [
+            ("sla_escalated", list(_staff(network)) + list(_staff(network, StaffRole.COMMITTEE)))
+        ]
+    return []
+
+
+def _window_recipients(event: DomainEvent, inquiry: Inquiry, applicants) -> list[tuple[str, list]]:
+    """The call for applications, its window and the award."""
+    network = inquiry.network_id
+    kind = event.kind
     if kind == K.INQUIRY_PUBLISHED:
         return [
             ("inquiry_call", _company_users(_called_leads(inquiry))),
@@ -103,16 +132,6 @@ def _recipients(event: DomainEvent, inquiry: Inquiry) -> list[tuple[str, list]]:
         ]
     if kind == K.INQUIRY_CALL_DECLINED:
         return [("call_declined_staff", _staff(network))]
-    if kind in (K.INQUIRY_REJECTED, K.INQUIRY_REFERRAL):
-        return [
-            ("inquiry_outcome_buyer", _buyer(inquiry)),
-            ("inquiry_outcome_staff", _staff(network)),
-        ]
-    if kind == K.INQUIRY_WITHDRAWN:
-        return [
-            ("inquiry_outcome_staff", _staff(network)),
-            ("inquiry_withdrawn_lead", _company_users(applicants)),
-        ]
     if kind == K.INQUIRY_WINDOW_CLOSED:
         committee = (
             _staff(network, StaffRole.COMMITTEE)
@@ -120,12 +139,6 @@ def _recipients(event: DomainEvent, inquiry: Inquiry) -> list[tuple[str, list]]:
             else []
         )
         return [("inquiry_window_closed", list(_staff(network)) + list(committee))]
-    if kind == K.INQUIRY_SLA_WARNING:
-        return [("sla_warning", _staff(network))]
-    if kind == K.INQUIRY_SLA_ESCALATED:
-        return [
-            ("sla_escalated", list(_staff(network)) + list(_staff(network, StaffRole.COMMITTEE)))
-        ]
     if kind == K.AWARD_PROPOSED:
         return [("award_proposed", _staff(network))]
     if kind == K.AWARD_CONFIRMED:

@@ -157,9 +157,25 @@ def _referral_event(inquiry: Inquiry) -> DomainEvent | None:
     )
 
 
+def _store_candidates(referral: Referral, candidates) -> None:
+    """The ranked candidates as the referral's pending offers, best first."""
+    for rank, candidate in enumerate(candidates, start=1):
+        offer = ReferralOffer.objects.create(
+            referral=referral,
+            company_id=candidate.company_id,
+            partner_network_id=candidate.partner_network_id,
+            rank=rank,
+            score=candidate.score,
+            reasons=candidate.reasons,
+            distance_km=candidate.distance_km,
+        )
+        record_creation(offer)
+
+
 def referral_open(*, inquiry: Inquiry, now: datetime.datetime | None = None) -> Referral:
-    """Open the referral of an inquiry in status `referral` (called by the dispatcher for the
-    `inquiry.referral` event; the scheduled job opens any the dispatcher missed).
+    """Open the referral of an inquiry in status `referral` (the reaction to its
+    `inquiry.referral` event, brokerage.referral_open_task; the scheduled job opens any that
+    one missed).
 
     The category and the reason come from the event (`no_applicant` when the deadline job
     referred it). Candidates are ranked and stored as pending offers; then the first is
@@ -192,17 +208,7 @@ def referral_open(*, inquiry: Inquiry, now: datetime.datetime | None = None) -> 
         )
         record_creation(referral, reason=referral.reason)
         candidates = rank_candidates(inquiry=inquiry, missing_process_ids=missing)
-        for rank, candidate in enumerate(candidates, start=1):
-            offer = ReferralOffer.objects.create(
-                referral=referral,
-                company_id=candidate.company_id,
-                partner_network_id=candidate.partner_network_id,
-                rank=rank,
-                score=candidate.score,
-                reasons=candidate.reasons,
-                distance_km=candidate.distance_km,
-            )
-            record_creation(offer)
+        _store_candidates(referral, candidates)
         _event(
             events.EventKind.REFERRAL_OPENED,
             referral,
@@ -259,6 +265,16 @@ def referral_confirm(*, actor, referral: Referral, offer: ReferralOffer | None =
     return referral
 
 
+def _check_answer(offer: ReferralOffer, *, accept: bool, reason: str, actor) -> None:
+    """A user answers only for its partner network's secretariat; a decline says why."""
+    if actor is not None:
+        roles = roles_of(actor)
+        if offer.partner_network_id is None or not roles.is_secretariat(offer.partner_network_id):
+            raise NotAllowed(_("Only the partner network's secretariat answers this offer."))
+    if not accept and not reason.strip():
+        raise BrokerageError(_("Say why you decline."), field="reason")
+
+
 def referral_respond(
     *, offer: ReferralOffer, accept: bool, reason: str = "", actor=None, now=None
 ) -> ReferralOffer:
@@ -271,12 +287,7 @@ def referral_respond(
     Records `referral.accepted` or `referral.declined` (and what follows).
     """
     now = now or timezone.now()
-    if actor is not None:
-        roles = roles_of(actor)
-        if offer.partner_network_id is None or not roles.is_secretariat(offer.partner_network_id):
-            raise NotAllowed(_("Only the partner network's secretariat answers this offer."))
-    if not accept and not reason.strip():
-        raise BrokerageError(_("Say why you decline."), field="reason")
+    _check_answer(offer, accept=accept, reason=reason, actor=actor)
     with transaction.atomic():
         referral = _lock_referral(offer.referral_id)
         offer = _lock_offer(offer.pk)
@@ -371,23 +382,11 @@ def referrals_open_missing(*, now: datetime.datetime | None = None) -> int:
     return opened
 
 
-def referral_add_candidate(
-    *,
-    actor,
-    referral: Referral,
-    company: Company | None = None,
-    partner_network: Network | None = None,
-    reason: str = "",
-) -> ReferralOffer:
-    """The secretariat adds a candidate by hand, last in the list: a consenting company of
-    the network's directory, or a partner network. An exhausted referral then waits for the
-    secretariat's confirmation. Records `referral.candidate_added`."""
-    roles_of(actor).require_secretariat(
-        referral.inquiry.network_id, _("Only the network's secretariat handles referrals.")
-    )
+def _check_candidate(network_id: int, company, partner_network) -> None:
+    """One of the two, and one that may be offered: a consenting company of the network's
+    directory, or a partner network."""
     if (company is None) == (partner_network is None):
         raise BrokerageError(_("Name one company or one partner network."), field="company")
-    network_id = referral.inquiry.network_id
     if (
         company is not None
         and not DirectoryEntry.objects.filter(
@@ -403,6 +402,23 @@ def referral_add_candidate(
         and not Network.objects.filter(pk=partner_network.pk, partners=network_id).exists()
     ):
         raise BrokerageError(_("This network is not a partner network."), field="partner_network")
+
+
+def referral_add_candidate(
+    *,
+    actor,
+    referral: Referral,
+    company: Company | None = None,
+    partner_network: Network | None = None,
+    reason: str = "",
+) -> ReferralOffer:
+    """The secretariat adds a candidate by hand, last in the list: a consenting company of
+    the network's directory, or a partner network. An exhausted referral then waits for the
+    secretariat's confirmation. Records `referral.candidate_added`."""
+    roles_of(actor).require_secretariat(
+        referral.inquiry.network_id, _("Only the network's secretariat handles referrals.")
+    )
+    _check_candidate(referral.inquiry.network_id, company, partner_network)
     with transaction.atomic():
         referral = _lock_referral(referral.pk)
         if referral.status == R.ACCEPTED:
