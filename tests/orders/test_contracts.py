@@ -43,14 +43,8 @@ def pages(data: bytes) -> int:
 
 
 @pytest.fixture
-def project(awarded):
-    inquiry, lead = awarded
-    return projects.project_open(
-        actor=lead,
-        inquiry=inquiry,
-        order_value_yen=1_000_000,
-        delivery_date=timezone.localdate() + datetime.timedelta(days=40),
-    )
+def project(running_project):
+    return running_project  # tests/conftest.py: the awarded lead's project
 
 
 @pytest.fixture
