@@ -17,10 +17,10 @@ from django.template.defaulttags import DebugNode, LoadNode
 from django.template.loader_tags import ExtendsNode, IncludeNode
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from core import events, pdf
-from core.errors import BrokerageError, NotAllowed
+from core.errors import BrokerageError
 from members.models import Company, Network
 from members.permissions import roles_of
 from members.prefectures import PREFECTURES
@@ -31,6 +31,8 @@ from .projects import AGREEMENT_CONTEXT, DEFAULT_TEMPLATES, payment_terms_text
 logger = logging.getLogger(__name__)
 
 MAX_BODY_CHARS = 20_000
+# Translated where it is raised (members.permissions.Roles.require_secretariat).
+TEMPLATE_REFUSAL = gettext_noop("Only the network's secretariat edits its contract templates.")
 # Tags that reach outside the template (other templates, tag libraries, the server's
 # modules): a contract is plain text with the agreement's names filled in.
 FORBIDDEN_TAGS = {
@@ -188,17 +190,12 @@ def _render_sample(network: Network, body: str) -> str:
     return text
 
 
-def _require_secretariat(actor, network: Network) -> None:
-    if not roles_of(actor).is_secretariat(network.pk):
-        raise NotAllowed(_("Only the network's secretariat edits its contract templates."))
-
-
 def template_preview(network: Network, kind: str, body: str, *, actor=None) -> str:
     """The body rendered with sample data, as an agreement of this kind would read. Raises
     BrokerageError(field="body") for a broken template, as `template_save` would. With
     `actor`, only the network's secretariat may preview."""
     if actor is not None:
-        _require_secretariat(actor, network)
+        roles_of(actor).require_secretariat(network.pk, _(TEMPLATE_REFUSAL))
     _check_kind(kind)
     return _render_sample(network, _normalise(body))
 
@@ -215,7 +212,7 @@ def template_save(*, actor, network: Network, kind: str, body: str) -> ContractT
     None while the standard text was in use). Saving the same text again changes nothing.
     Agreements already generated keep their text.
     """
-    _require_secretariat(actor, network)
+    roles_of(actor).require_secretariat(network.pk, _(TEMPLATE_REFUSAL))
     _check_kind(kind)
     body = _normalise(body)
     _render_sample(network, body)

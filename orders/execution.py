@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core import events
 from core.errors import BrokerageError, Conflict, InvalidTransition, NotAllowed
+from core.transitions import transition
 from members.locks import lock_one
 from members.permissions import roles_of
 
@@ -204,8 +205,8 @@ def delivery_record(*, actor, package: WorkPackage, quantity: int, note: str = "
             note=note,
             shipped_by=actor,
         )
-        package.status = PackageStatus.SHIPPED
-        package.save(update_fields=["status"])
+        # Again while an earlier lot awaits inspection: already shipped, no move.
+        transition(package, to=PackageStatus.SHIPPED, allowed=WorkPackage.TRANSITIONS, actor=actor)
         if not package.self_performed:
             events.record(
                 kind=events.EventKind.DELIVERY_SHIPPED,
@@ -341,19 +342,7 @@ def inspection_record(
                 reason=defect_reason,
                 charged_by=actor,
             )
-        passed_total, pending, needed = _quantities(package)
-        if passed_total >= needed:
-            package.status = PackageStatus.ACCEPTED
-            package.completed_at = package.completed_at or timezone.now()
-        elif disposition == Disposition.REWORK:
-            package.status = PackageStatus.RETURNED
-        elif pending:
-            package.status = PackageStatus.SHIPPED
-        elif passed_total:
-            package.status = PackageStatus.INSPECTED
-        else:
-            package.status = PackageStatus.IN_PROGRESS
-        package.save(update_fields=["status", "completed_at"])
+        _package_after_inspection(package, disposition, actor=actor, reason=defect_reason)
         if not package.self_performed:
             events.record(
                 kind=events.EventKind.INSPECTION_RECORDED,
@@ -365,6 +354,32 @@ def inspection_record(
                 rejected=rejected,
             )
     return inspection
+
+
+def _package_after_inspection(package: WorkPackage, disposition: str, *, actor, reason: str):
+    """Move the package (locked) to what the lead's inspections leave: everything needed
+    passed / rejects sent back for rework / a lot still to inspect / part passed, rest owed /
+    nothing passed, all still owed."""
+    passed, pending, needed = _quantities(package)
+    if passed >= needed:
+        to = PackageStatus.ACCEPTED
+        package.completed_at = package.completed_at or timezone.now()
+    elif disposition == Disposition.REWORK:
+        to = PackageStatus.RETURNED
+    elif pending:
+        to = PackageStatus.SHIPPED
+    elif passed:
+        to = PackageStatus.INSPECTED
+    else:
+        to = PackageStatus.IN_PROGRESS
+    transition(
+        package,
+        to=to,
+        allowed=WorkPackage.TRANSITIONS,
+        actor=actor,
+        reason=reason if disposition else "",
+        update_fields=("completed_at",),
+    )
 
 
 def charge_late(*, actor, package: WorkPackage, amount_yen: int, reason: str) -> MemberCharge:
@@ -463,7 +478,7 @@ def shipment_send(
             tracking_number=tracking_number.strip(),
             shipped_by=actor,
         )
-        _update_project_delivery(project)
+        _update_project_delivery(project, actor)
         events.record(
             kind=events.EventKind.SHIPMENT_SENT,
             subject=shipment,
@@ -482,14 +497,18 @@ def _shipped_and_claimed(project: Project) -> tuple[int, int]:
     return shipped, claimed
 
 
-def _update_project_delivery(project: Project) -> None:
-    """Delivered once the goods shipped and not claimed back cover the order."""
+def _update_project_delivery(project: Project, actor) -> None:
+    """Delivered once the goods shipped and not claimed back cover the order (the project is
+    locked by the caller)."""
     shipped, claimed = _shipped_and_claimed(project)
     delivered = shipped - claimed >= project.inquiry.quantity
-    target = ProjectStatus.DELIVERED if delivered else ProjectStatus.IN_PROGRESS
-    if project.status != target and project.status in RUNNING:
-        project.status = target
-        project.save(update_fields=["status"])
+    if project.status in RUNNING:
+        transition(
+            project,
+            to=ProjectStatus.DELIVERED if delivered else ProjectStatus.IN_PROGRESS,
+            allowed=Project.TRANSITIONS,
+            actor=actor,
+        )
 
 
 def claim_raise(*, actor, shipment: Shipment, quantity: int, description: str, photos=()) -> Claim:
@@ -517,7 +536,7 @@ def claim_raise(*, actor, shipment: Shipment, quantity: int, description: str, p
             shipment=shipment, quantity=quantity, description=description, raised_by=actor
         )
         _photos(photos, claim=claim, uploaded_by=actor)
-        _update_project_delivery(project)
+        _update_project_delivery(project, actor)
         events.record(
             kind=events.EventKind.CLAIM_RAISED,
             subject=claim,
@@ -540,10 +559,15 @@ def shipment_accept(*, actor, shipment: Shipment) -> Shipment:
         if shipment.status == Shipment.Status.ACCEPTED:
             return shipment
         claimed = shipment.claims.aggregate(n=Sum("quantity"))["n"] or 0
-        shipment.status = Shipment.Status.ACCEPTED
         shipment.accepted_quantity = shipment.quantity - claimed
         shipment.accepted_by, shipment.accepted_at = actor, timezone.now()
-        shipment.save()
+        transition(
+            shipment,
+            to=Shipment.Status.ACCEPTED,
+            allowed=Shipment.TRANSITIONS,
+            actor=actor,
+            update_fields=("accepted_quantity", "accepted_by", "accepted_at"),
+        )
         events.record(
             kind=events.EventKind.SHIPMENT_ACCEPTED,
             subject=shipment,
@@ -559,9 +583,14 @@ def shipment_accept(*, actor, shipment: Shipment) -> Shipment:
         )
         waiting = project.shipments.filter(status=Shipment.Status.SHIPPED).exists()
         if accepted >= project.inquiry.quantity and not waiting:
-            project.status = ProjectStatus.ACCEPTED
             project.accepted_at = shipment.accepted_at
-            project.save(update_fields=["status", "accepted_at"])
+            transition(
+                project,
+                to=ProjectStatus.ACCEPTED,
+                allowed=Project.TRANSITIONS,
+                actor=actor,
+                update_fields=("accepted_at",),
+            )
             events.record(
                 kind=events.EventKind.PROJECT_ACCEPTED,
                 subject=project,
@@ -589,16 +618,27 @@ def claim_trace(
         if claim.status != Claim.Status.OPEN:
             raise InvalidTransition(_("This claim is already traced."), field="status")
         package = lock_one(WorkPackage, package.pk)
-        claim.status = Claim.Status.TRACED
         claim.package = package
         claim.traced_by, claim.traced_at = actor, timezone.now()
         if note:
             claim.resolution = note
-        claim.save()
+        transition(
+            claim,
+            to=Claim.Status.TRACED,
+            allowed=Claim.TRANSITIONS,
+            actor=actor,
+            reason=note,
+            update_fields=("package", "traced_by", "traced_at", "resolution"),
+        )
         # The claimed items are owed again by the package's member.
         if package.status == PackageStatus.ACCEPTED:
-            package.status = PackageStatus.RETURNED
-            package.save(update_fields=["status"])
+            transition(
+                package,
+                to=PackageStatus.RETURNED,
+                allowed=WorkPackage.TRANSITIONS,
+                actor=actor,
+                reason=claim.description,
+            )
         if charge_yen:
             MemberCharge.objects.create(
                 package=package,
@@ -630,10 +670,16 @@ def claim_resolve(*, actor, claim: Claim, resolution: str) -> Claim:
         claim = lock_one(Claim, claim.pk)
         if claim.status != Claim.Status.TRACED:
             raise InvalidTransition(_("Trace the claim to a package first."), field="status")
-        claim.status = Claim.Status.RESOLVED
         claim.resolution = resolution
         claim.resolved_at = timezone.now()
-        claim.save(update_fields=["status", "resolution", "resolved_at"])
+        transition(
+            claim,
+            to=Claim.Status.RESOLVED,
+            allowed=Claim.TRANSITIONS,
+            actor=actor,
+            reason=resolution,
+            update_fields=("resolution", "resolved_at"),
+        )
     return claim
 
 

@@ -238,12 +238,21 @@ class ApplicationStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+APPLICATION_TRANSITIONS = {
+    # The lead, while the window is open; applying again makes a new application.
+    ApplicationStatus.ACTIVE: {ApplicationStatus.WITHDRAWN},
+    ApplicationStatus.WITHDRAWN: set(),
+}
+
+
 class Application(models.Model):
     """A lead company's application (応募) to an open inquiry: its sealed offer.
 
     The price stays sealed — from other leads, the buyer and the secretariat alike — until
     the window closes (or the committee opens the applications together).
     """
+
+    TRANSITIONS = APPLICATION_TRANSITIONS
 
     inquiry = models.ForeignKey(Inquiry, on_delete=models.PROTECT, related_name="applications")
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="applications")
@@ -287,6 +296,14 @@ class AwardStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
 
 
+AWARD_TRANSITIONS = {
+    # The secretariat confirms what the deadline job proposed or it chose (by coordination,
+    # overwriting the proposal until confirmed); the inquiry is awarded with it.
+    AwardStatus.PROPOSED: {AwardStatus.CONFIRMED},
+    AwardStatus.CONFIRMED: set(),
+}
+
+
 class Award(models.Model):
     """The award (受注決定) of an inquiry to one lead company's application.
 
@@ -294,6 +311,8 @@ class Award(models.Model):
     concurrent requests. Proposed when the window closes (by bid or the sole applicant) or by
     the secretariat (by coordination), then confirmed by the secretariat.
     """
+
+    TRANSITIONS = AWARD_TRANSITIONS
 
     inquiry = models.OneToOneField(Inquiry, on_delete=models.PROTECT, related_name="award")
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="+")
@@ -451,10 +470,27 @@ class ProjectStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+P = ProjectStatus
+PROJECT_TRANSITIONS = {
+    # The member (or the lead, for its own package) starts the first package.
+    P.FORMING: {P.IN_PROGRESS},
+    # What was shipped to the buyer and not claimed back covers the order.
+    P.IN_PROGRESS: {P.DELIVERED},
+    # A claim takes it below the order again / the buyer's acceptance (検収) covers the
+    # order: `project.accepted`, settled in the month's closing.
+    P.DELIVERED: {P.IN_PROGRESS, P.ACCEPTED},
+    P.ACCEPTED: set(),
+    # No service cancels a project yet; the status is kept for the record's sake.
+    P.CANCELLED: set(),
+}
+
+
 class Project(models.Model):
     """A project (プロジェクト): the awarded lead company, as contractor (請負元), runs the
     order with a team of joint-order members. Small orders the lead does alone are projects
     too: they count in the order record."""
+
+    TRANSITIONS = PROJECT_TRANSITIONS
 
     inquiry = models.OneToOneField(Inquiry, on_delete=models.PROTECT, related_name="project")
     network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="projects")
@@ -512,6 +548,32 @@ class PackageStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled by the lead")
 
 
+W = PackageStatus
+# Where the lead's inspection of a delivery leaves the package.
+_INSPECTED_TO = {W.ACCEPTED, W.RETURNED, W.SHIPPED, W.INSPECTED, W.IN_PROGRESS}
+PACKAGE_TRANSITIONS = {
+    # A member accepts an invitation (the first wins; the other open invitations are
+    # withdrawn) / the lead does it itself / the lead cancels it, with a reason.
+    W.OPEN: {W.AWAITING_AGREEMENT, W.READY, W.CANCELLED},
+    # Lead and member have both accepted every agreement between them.
+    W.AWAITING_AGREEMENT: {W.READY},
+    # The member starts, after confirming every work standard.
+    W.READY: {W.IN_PROGRESS},
+    # The member delivers to the lead (again while a lot awaits inspection: no move).
+    W.IN_PROGRESS: {W.SHIPPED},
+    # The lead's inspection: nothing passed, all still owed / part passed, rest owed /
+    # rejects sent back for rework / everything needed passed.
+    W.SHIPPED: _INSPECTED_TO - {W.SHIPPED},
+    # The member delivers the rest.
+    W.INSPECTED: {W.SHIPPED},
+    # The rework is delivered; a lot delivered before the rejected one is still inspected.
+    W.RETURNED: _INSPECTED_TO - {W.RETURNED},
+    # A buyer's claim traced to the package: the claimed items are owed again.
+    W.ACCEPTED: {W.RETURNED},
+    W.CANCELLED: set(),
+}
+
+
 # Packages whose work is still owed to the lead (late warnings look at these).
 PACKAGE_OPEN_WORK = (
     "awaiting_agreement",
@@ -526,6 +588,8 @@ PACKAGE_OPEN_WORK = (
 class WorkPackage(models.Model):
     """A work package (作業分担): one process step of a project, taken by one joint-order
     member (or the lead itself), with its quantity, unit price and due date to the lead."""
+
+    TRANSITIONS = PACKAGE_TRANSITIONS
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="packages")
     process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="+")
@@ -583,9 +647,30 @@ class InvitationStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Withdrawn by the lead")
 
 
+INVITATION_TRANSITIONS = {
+    # The member accepts (the first takes the package) or declines with a reason / the
+    # scheduled job expires it / another member took the package, or the lead does it
+    # itself / the lead takes it back, with a reason.
+    InvitationStatus.INVITED: {
+        InvitationStatus.ACCEPTED,
+        InvitationStatus.DECLINED,
+        InvitationStatus.EXPIRED,
+        InvitationStatus.WITHDRAWN,
+        InvitationStatus.CANCELLED,
+    },
+    InvitationStatus.ACCEPTED: set(),
+    InvitationStatus.DECLINED: set(),
+    InvitationStatus.EXPIRED: set(),
+    InvitationStatus.WITHDRAWN: set(),
+    InvitationStatus.CANCELLED: set(),
+}
+
+
 class Invitation(models.Model):
     """An invitation (参加依頼) of a joint-order member to take a work package. A package may
     be offered to several members at once; the first to accept takes it."""
+
+    TRANSITIONS = INVITATION_TRANSITIONS
 
     package = models.ForeignKey(WorkPackage, on_delete=models.CASCADE, related_name="invitations")
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="invitations")
@@ -805,6 +890,12 @@ class Shipment(models.Model):
         SHIPPED = "shipped", _("Shipped")
         ACCEPTED = "accepted", _("Accepted by the buyer")
 
+    TRANSITIONS = {
+        # The buyer accepts (検収) what it did not claim.
+        Status.SHIPPED: {Status.ACCEPTED},
+        Status.ACCEPTED: set(),
+    }
+
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="shipments")
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
     packaging = models.TextField(_("packaging"), blank=True)
@@ -845,6 +936,14 @@ class Claim(models.Model):
         OPEN = "open", pgettext_lazy("claim status", "Open")
         TRACED = "traced", _("Traced to a package")
         RESOLVED = "resolved", _("Resolved")
+
+    TRANSITIONS = {
+        # The lead traces it to the package (and member) responsible, maybe with a charge.
+        Status.OPEN: {Status.TRACED},
+        # The lead says how it was settled with the buyer.
+        Status.TRACED: {Status.RESOLVED},
+        Status.RESOLVED: set(),
+    }
 
     shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="claims")
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from core import events
 from core.errors import BrokerageError, Conflict, InvalidTransition, NotAllowed
+from core.transitions import transition, transition_many
 from members.locks import lock_one
 from members.models import (
     Capability,
@@ -381,8 +382,7 @@ def invitation_respond(
         invitation.responded_by = actor
         invitation.reason = reason
         if not accept:
-            invitation.status = InvitationStatus.DECLINED
-            invitation.save()
+            _answer(invitation, InvitationStatus.DECLINED, actor, reason)
             events.record(
                 kind=events.EventKind.INVITATION_DECLINED,
                 subject=invitation,
@@ -392,14 +392,16 @@ def invitation_respond(
             return invitation
         if package.status != PackageStatus.OPEN:
             raise Conflict(_("Another member has already taken this package."))
-        invitation.status = InvitationStatus.ACCEPTED
-        invitation.save()
+        _answer(invitation, InvitationStatus.ACCEPTED, actor, reason)
         package.member_id = invitation.company_id
-        package.status = PackageStatus.AWAITING_AGREEMENT
-        package.save(update_fields=["member", "status"])
-        package.invitations.filter(status=InvitationStatus.INVITED).update(
-            status=InvitationStatus.WITHDRAWN, responded_at=now
+        transition(
+            package,
+            to=PackageStatus.AWAITING_AGREEMENT,
+            allowed=WorkPackage.TRANSITIONS,
+            actor=actor,
+            update_fields=("member",),
         )
+        _withdraw_open_invitations(package, actor, now)
         _ensure_agreements(package.project, invitation.company)
         events.record(
             kind=events.EventKind.INVITATION_ACCEPTED,
@@ -408,6 +410,30 @@ def invitation_respond(
             network_id=package.project.network_id,
         )
     return invitation
+
+
+def _answer(invitation: Invitation, to: str, actor, reason: str) -> None:
+    """Move a locked invitation to its answer (responded_at/by and reason set by the caller)."""
+    transition(
+        invitation,
+        to=to,
+        allowed=Invitation.TRANSITIONS,
+        actor=actor,
+        reason=reason,
+        update_fields=("responded_at", "responded_by", "reason"),
+    )
+
+
+def _withdraw_open_invitations(package: WorkPackage, actor, now: datetime.datetime) -> None:
+    """The package has its member: the other open invitations for it are withdrawn (each
+    row's change recorded, one UPDATE)."""
+    transition_many(
+        package.invitations.filter(status=InvitationStatus.INVITED),
+        to=InvitationStatus.WITHDRAWN,
+        allowed=Invitation.TRANSITIONS,
+        actor=actor,
+        changes={"responded_at": now},
+    )
 
 
 def invitation_withdraw(*, actor, invitation: Invitation, reason: str) -> Invitation:
@@ -428,10 +454,9 @@ def invitation_withdraw(*, actor, invitation: Invitation, reason: str) -> Invita
 def _cancel_invitation(invitation: Invitation, actor, reason: str, network_id: int) -> None:
     """Mark an open invitation (locked by the caller) taken back by the lead, and tell the
     member through `invitation.cancelled`."""
-    invitation.status = InvitationStatus.CANCELLED
     invitation.responded_at, invitation.responded_by = timezone.now(), actor
     invitation.reason = reason
-    invitation.save(update_fields=["status", "responded_at", "responded_by", "reason"])
+    _answer(invitation, InvitationStatus.CANCELLED, actor, reason)
     events.record(
         kind=events.EventKind.INVITATION_CANCELLED,
         subject=invitation,
@@ -456,8 +481,15 @@ def package_cancel(*, actor, package: WorkPackage, reason: str) -> WorkPackage:
             raise InvalidTransition(
                 _("Only a package no member has taken yet can be cancelled."), field="status"
             )
-        package.status, package.cancel_reason = PackageStatus.CANCELLED, reason
-        package.save(update_fields=["status", "cancel_reason"])
+        package.cancel_reason = reason
+        transition(
+            package,
+            to=PackageStatus.CANCELLED,
+            allowed=WorkPackage.TRANSITIONS,
+            actor=actor,
+            reason=reason,
+            update_fields=("cancel_reason",),
+        )
         network_id = package.project.network_id
         for invitation in package.invitations.select_for_update().filter(
             status=InvitationStatus.INVITED
@@ -484,8 +516,12 @@ def invitations_expire_due(*, now: datetime.datetime | None = None) -> int:
             invitation = lock_one(Invitation, pk)
             if invitation.status != InvitationStatus.INVITED:
                 continue
-            invitation.status = InvitationStatus.EXPIRED
-            invitation.save(update_fields=["status"])
+            transition(
+                invitation,
+                to=InvitationStatus.EXPIRED,
+                allowed=Invitation.TRANSITIONS,
+                actor_label=_("system (scheduled job)"),
+            )
             events.record(
                 kind=events.EventKind.INVITATION_EXPIRED,
                 subject=invitation,
@@ -504,11 +540,14 @@ def package_self_perform(*, actor, package: WorkPackage) -> WorkPackage:
             raise InvalidTransition(_("This package already has its member."))
         package.member_id = package.project.lead_id
         package.self_performed = True
-        package.status = PackageStatus.READY
-        package.save(update_fields=["member", "self_performed", "status"])
-        package.invitations.filter(status=InvitationStatus.INVITED).update(
-            status=InvitationStatus.WITHDRAWN, responded_at=timezone.now()
+        transition(
+            package,
+            to=PackageStatus.READY,
+            allowed=WorkPackage.TRANSITIONS,
+            actor=actor,
+            update_fields=("member", "self_performed"),
         )
+        _withdraw_open_invitations(package, actor, timezone.now())
     return package
 
 
@@ -534,11 +573,16 @@ def agreement_accept(*, actor, agreement: Agreement) -> Agreement:
             lead_accepted_at__isnull=False, member_accepted_at__isnull=False
         )
         if not pending.exists():
-            WorkPackage.objects.filter(
-                project=project,
-                member_id=agreement.member_id,
-                status=PackageStatus.AWAITING_AGREEMENT,
-            ).update(status=PackageStatus.READY)
+            transition_many(
+                WorkPackage.objects.filter(
+                    project=project,
+                    member_id=agreement.member_id,
+                    status=PackageStatus.AWAITING_AGREEMENT,
+                ),
+                to=PackageStatus.READY,
+                allowed=WorkPackage.TRANSITIONS,
+                actor=actor,
+            )
     return agreement
 
 
@@ -559,9 +603,14 @@ def package_start(*, actor, package: WorkPackage) -> WorkPackage:
             raise InvalidTransition(
                 _("Confirm the package's work standards first."), field="standards"
             )
-        package.status = PackageStatus.IN_PROGRESS
-        package.save(update_fields=["status"])
-        Project.objects.filter(pk=package.project_id, status=ProjectStatus.FORMING).update(
-            status=ProjectStatus.IN_PROGRESS
+        transition(
+            package, to=PackageStatus.IN_PROGRESS, allowed=WorkPackage.TRANSITIONS, actor=actor
+        )
+        # The first package started puts the project in progress.
+        transition_many(
+            Project.objects.filter(pk=package.project_id, status=ProjectStatus.FORMING),
+            to=ProjectStatus.IN_PROGRESS,
+            allowed=Project.TRANSITIONS,
+            actor=actor,
         )
     return package

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import events
 from core.errors import BrokerageError, Conflict, InvalidTransition, NotAllowed
@@ -51,6 +52,8 @@ from .uploads import check_attachment, random_name
 S = InquiryStatus
 
 INQUIRY_FIELDS = frozenset(INQUIRY_SPEC_FIELDS)
+# Translated where it is raised (members.permissions.Roles.require_secretariat).
+SCREENING_REFUSAL = gettext_noop("Only the network's secretariat screens inquiries.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -194,11 +197,6 @@ def _is_buyer_of(actor, inquiry: Inquiry) -> bool:
 # Screening by the secretariat
 
 
-def _require_secretariat(actor, inquiry: Inquiry) -> None:
-    if not roles_of(actor).is_secretariat(inquiry.network_id):
-        raise NotAllowed(_("Only the network's secretariat screens inquiries."))
-
-
 def _move(inquiry: Inquiry, *, to: str, actor, reason: str = "", update_fields=()) -> bool:
     return transition(
         inquiry,
@@ -290,7 +288,7 @@ def inquiry_publish(
 ) -> Inquiry:
     """Accept a screened inquiry and open the application window (default length from the
     network's rules). Records `inquiry.published`: the lead companies are notified."""
-    _require_secretariat(actor, inquiry)
+    roles_of(actor).require_secretariat(inquiry.network_id, _(SCREENING_REFUSAL))
     with transaction.atomic():
         inquiry = lock_one(Inquiry, inquiry.pk)
         if inquiry.status == S.OPEN:
@@ -303,7 +301,7 @@ def inquiry_publish(
 
 def inquiry_ask(*, actor, inquiry: Inquiry, question: str) -> Inquiry:
     """Ask the buyer a question; the inquiry waits for the answer."""
-    _require_secretariat(actor, inquiry)
+    roles_of(actor).require_secretariat(inquiry.network_id, _(SCREENING_REFUSAL))
     if not question.strip():
         raise BrokerageError(_("Write the question."), field="question")
     with transaction.atomic():
@@ -345,7 +343,7 @@ def _close(inquiry: Inquiry, *, to: str, actor, reason: str, **payload) -> None:
 
 def inquiry_reject(*, actor, inquiry: Inquiry, reason: str) -> Inquiry:
     """Decline with a reason the buyer sees."""
-    _require_secretariat(actor, inquiry)
+    roles_of(actor).require_secretariat(inquiry.network_id, _(SCREENING_REFUSAL))
     if not reason.strip():
         raise BrokerageError(_("Give the buyer the reason."), field="reason")
     with transaction.atomic():
@@ -363,7 +361,7 @@ REFERRAL_CATEGORIES = ("process", "location", "deadline", "capacity", "no_applic
 
 def inquiry_refer(*, actor, inquiry: Inquiry, reason: str, category: str = "secretariat"):
     """Send the inquiry down the referral path (to a non-member or a partner network)."""
-    _require_secretariat(actor, inquiry)
+    roles_of(actor).require_secretariat(inquiry.network_id, _(SCREENING_REFUSAL))
     if category not in REFERRAL_CATEGORIES:
         raise BrokerageError(_("Unknown referral reason."), field="category")
     if not reason.strip():
@@ -378,7 +376,7 @@ def inquiry_refer(*, actor, inquiry: Inquiry, reason: str, category: str = "secr
 
 def inquiry_escalate(*, actor, inquiry: Inquiry, reason: str) -> Inquiry:
     """Hand a special case (branded product, unusual size or risk) to the committee."""
-    _require_secretariat(actor, inquiry)
+    roles_of(actor).require_secretariat(inquiry.network_id, _(SCREENING_REFUSAL))
     if not reason.strip():
         raise BrokerageError(_("Say why the committee must decide."), field="reason")
     with transaction.atomic():
@@ -702,7 +700,7 @@ def inquiry_split(*, actor, inquiry: Inquiry, stages: list[tuple[Network, list]]
     the inquiry's processes, each exactly once. Records `inquiry.staged` and, per stage,
     `inquiry.submitted` in the stage's network.
     """
-    _require_secretariat(actor, inquiry)
+    roles_of(actor).require_secretariat(inquiry.network_id, _(SCREENING_REFUSAL))
     if len(stages) < 2:
         raise BrokerageError(_("A chain has at least two stages."), field="stages")
     wanted = {p.pk for p in inquiry.processes.all()}
@@ -926,8 +924,13 @@ def application_withdraw(*, actor, application: Application) -> Application:
             return application
         if not _window_open(inquiry):
             raise InvalidTransition(_("The application window is closed."), field="inquiry")
-        application.status = ApplicationStatus.WITHDRAWN
-        application.save(update_fields=["status", "updated_at"])
+        transition(
+            application,
+            to=ApplicationStatus.WITHDRAWN,
+            allowed=Application.TRANSITIONS,
+            actor=actor,
+            update_fields=("updated_at",),
+        )
     return application
 
 
@@ -1065,7 +1068,7 @@ def inquiry_open_applications(*, actor, inquiry: Inquiry) -> Inquiry:
 def award_choose(*, actor, inquiry: Inquiry, application: Application, reason: str) -> Award:
     """By coordination (調整): the secretariat picks an application with a written reason.
     Also overrides a proposal before it is confirmed."""
-    _require_secretariat(actor, inquiry)
+    roles_of(actor).require_secretariat(inquiry.network_id, _(SCREENING_REFUSAL))
     if not reason.strip():
         raise BrokerageError(_("Write the reason for this choice."), field="reason")
     with transaction.atomic():
@@ -1100,7 +1103,7 @@ def award_confirm(*, actor, inquiry: Inquiry) -> Award:
     """The secretariat confirms the proposed award: the inquiry is awarded, the buyer sees
     the chosen lead and its offer, the losing leads are told. Two confirmations cannot both
     win: the inquiry row is locked and the award is one row per inquiry."""
-    _require_secretariat(actor, inquiry)
+    roles_of(actor).require_secretariat(inquiry.network_id, _(SCREENING_REFUSAL))
     with transaction.atomic():
         inquiry = lock_one(Inquiry, inquiry.pk)
         award = Award.objects.select_for_update(of=("self",)).filter(inquiry=inquiry).first()
@@ -1108,10 +1111,16 @@ def award_confirm(*, actor, inquiry: Inquiry) -> Award:
             raise InvalidTransition(_("There is no proposed award to confirm."))
         if award.status == AwardStatus.CONFIRMED:
             raise Conflict(_("The award is already confirmed."))
-        award.status = AwardStatus.CONFIRMED
         award.confirmed_by = actor
         award.confirmed_at = timezone.now()
-        award.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        transition(
+            award,
+            to=AwardStatus.CONFIRMED,
+            allowed=Award.TRANSITIONS,
+            actor=actor,
+            reason=award.reason,
+            update_fields=("confirmed_by", "confirmed_at"),
+        )
         inquiry.closed_at = award.confirmed_at
         _move(
             inquiry,
