@@ -6,6 +6,11 @@ passing the objects one already has do the same through the documented API."""
 import ast
 from pathlib import Path
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.orders.test_inquiry_api import URL, body
+
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("brokerage", "members", "orders", "billing", "core", "config")
 PRIVATE = {
@@ -44,3 +49,17 @@ def test_no_app_module_uses_private_orm_caches():
         for line, name in _private_uses(path.read_text(encoding="utf-8"))
     ]
     assert not uses, "private ORM internals (use Prefetch/annotations instead):\n" + "\n".join(uses)
+
+
+def test_the_submission_answer_reads_nothing_back(api, network, buyer_user, buff, stainless):
+    """What the private caches were for, kept with the supported API: after the inquiry's
+    INSERT, answering the submission runs no SELECT at all (processes, attachments, stages
+    and award included), so a submission costs the same number of queries as before."""
+    client = api.as_(buyer_user)
+    client.post(URL, body(network), format="json")  # fills Django's content-type cache
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(URL, body(network), format="json")
+    assert response.status_code == 201, response.json()
+    sql = [q["sql"] for q in queries.captured_queries]
+    inserted = next(i for i, s in enumerate(sql) if s.startswith('INSERT INTO "orders_inquiry"'))
+    assert not [s for s in sql[inserted:] if s.startswith("SELECT")]
