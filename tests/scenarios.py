@@ -150,11 +150,13 @@ def open_inquiry(**kwargs) -> Scenario:
     return publish(submitted_inquiry(**kwargs))
 
 
-def awarded_inquiry(*, lead=None, team=0, price_yen=1_000_000, **kwargs) -> Scenario:
+def awarded_inquiry(
+    *, lead=None, team=0, price_yen=1_000_000, lead_time_days=20, **kwargs
+) -> Scenario:
     """An inquiry awarded to `lead` (a new lead if None) after its only application. With
     `team` > 0 the lead has opened its project and `team` members have each taken a package
     (see `take_package`): ready to start."""
-    s = award(open_inquiry(**kwargs), lead=lead, price_yen=price_yen)
+    s = award(open_inquiry(**kwargs), lead=lead, price_yen=price_yen, lead_time_days=lead_time_days)
     if team:
         open_project(s, order_value_yen=price_yen)
         for _ in range(team):
@@ -177,12 +179,12 @@ def publish(s: Scenario) -> Scenario:
     return s
 
 
-def award(s: Scenario, *, lead=None, price_yen=1_000_000) -> Scenario:
+def award(s: Scenario, *, lead=None, price_yen=1_000_000, lead_time_days=20) -> Scenario:
     """`lead` (a new lead if None) applies to the open inquiry, the deadline job closes the
     window after the deadline, and the secretariat confirms the proposed award."""
     s.lead = lead or lead_user(s.network, s.process, s.material)
     order_services.application_place(
-        actor=s.lead, inquiry=s.inquiry, price_yen=price_yen, lead_time_days=20
+        actor=s.lead, inquiry=s.inquiry, price_yen=price_yen, lead_time_days=lead_time_days
     )
     pass_deadline(s.inquiry)
     order_services.inquiries_close_due()

@@ -19,7 +19,7 @@ from django.utils import timezone
 from brokerage import notifications as notification_module
 from core import events as event_module
 from members.models import MembershipClass, StaffRole
-from orders import sampling, services
+from orders import sampling
 from orders.models import (
     Agreement,
     Inspection,
@@ -30,6 +30,7 @@ from orders.models import (
     Shipment,
     WorkPackage,
 )
+from tests import scenarios
 from tests.factories import (
     BuyerFactory,
     CapabilityFactory,
@@ -40,7 +41,6 @@ from tests.factories import (
     NetworkStaffFactory,
     ProcessFactory,
 )
-from tests.helpers import pass_deadline
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -87,31 +87,17 @@ def awarded(transactional_db):
     CapabilityFactory(
         company=worker.company, process=buff, material=sus, spare_capacity_per_month=800
     )
-    inquiry = services.inquiry_submit(
-        actor=buyer,
+    inquiry = scenarios.awarded_inquiry(
+        lead=lead,
+        price_yen=1_200_000,
+        lead_time_days=30,
         network=network,
-        data={
-            "title": "ステンレス製タンブラーの鏡面研磨",
-            "description": "SUS304 タンブラー 500個、外側を鏡面に",
-            "material": sus,
-            "processes": [buff],
-            "finish_kind": "grit",
-            "finish_grit": 400,
-            "quantity": 500,
-            "length_mm": 90,
-            "width_mm": 90,
-            "height_mm": 150,
-            "weight_kg": "0.3",
-            "desired_delivery_date": timezone.localdate() + datetime.timedelta(days=60),
-            "delivery_prefecture": "13",
-        },
-    )
-    services.inquiry_publish(actor=secretariat, inquiry=inquiry)
-    services.application_place(actor=lead, inquiry=inquiry, price_yen=1_200_000, lead_time_days=30)
-    pass_deadline(inquiry)
-    services.inquiries_close_due()
-    services.award_confirm(actor=secretariat, inquiry=inquiry)
-    inquiry.refresh_from_db()
+        secretariat=secretariat,
+        buyer=buyer,
+        process=buff,
+        material=sus,
+        description="SUS304 タンブラー 500個、外側を鏡面に",
+    ).inquiry
     return {"inquiry": inquiry, "lead": lead, "worker": worker, "buyer": buyer}
 
 
