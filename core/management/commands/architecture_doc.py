@@ -66,9 +66,9 @@ month's close (`billing`): documents, then payments.
 
 ## State machines
 Every move goes through `core.transitions.transition()` (or `transition_many()`): it checks
-the model's TRANSITIONS (below; a note is the comment above the row), is a no-op when already
-in the target state, saves with `update_fields` and appends a `StatusChange` row (actor,
-time, reason) in the same transaction.
+the model's `TRANSITIONS` (a table below, whose note is the comment above the row), is a no-op
+when already in the target state, saves with `update_fields` and appends a `StatusChange` row
+(actor, time, reason) in the same transaction.
 
 {state_machines}
 
@@ -143,8 +143,9 @@ def _notes(model) -> dict[str, str]:
         while line >= 0 and lines[line].strip().startswith("#"):
             comment.insert(0, lines[line].strip().lstrip("#").strip())
             line -= 1
-        if comment:
-            notes[ast.unparse(key).rsplit(".", 1)[-1].lower()] = " ".join(comment)
+        if comment:  # a "|" would end the table's cell
+            text = " ".join(comment).replace("|", "\\|")
+            notes[ast.unparse(key).rsplit(".", 1)[-1].lower()] = text
     return notes
 
 
@@ -164,10 +165,10 @@ def state_machine_table(model) -> str:
     moving = [state for state in order if table.get(state)]
     final = [state for state in order if state in table and not table[state]]
     title = str(model._meta.verbose_name).capitalize()
+    ends = f", ends {', '.join(final)}" if final else ""
+    machine = f"**{title}** (`{model._meta.app_label}`; starts {field.default}{ends})"
     rows = [
-        f"**{title}** (`{model._meta.label}.TRANSITIONS`, `{field.name}`; "
-        f"default {field.default}; final: {', '.join(final) or '—'})",
-        "| from | to | note |",
+        f"| {machine}: from | to | note |",
         "| --- | --- | --- |",
     ]
     for state in moving:
