@@ -1,5 +1,5 @@
-"""Accepted projects built straight in the database for settlement tests (the real flow is
-tested once, in test_settlement.py), with fixed acceptance dates in past months."""
+"""Accepted projects built straight in the database by the factories for settlement tests (the
+real flow is tested once, in test_settlement.py), with fixed acceptance dates in past months."""
 
 import datetime
 import itertools
@@ -8,18 +8,18 @@ from zoneinfo import ZoneInfo
 from billing import close
 from billing.models import Document, DocumentKind, DocumentStatus
 from members.models import MembershipClass
-from orders.models import (
-    Delivery,
-    Inquiry,
-    InquiryStatus,
-    Inspection,
-    MemberCharge,
-    PackageStatus,
-    Project,
-    ProjectStatus,
-    WorkPackage,
+from orders.models import InquiryStatus, PackageStatus, Project, ProjectStatus
+from tests.factories import (
+    BuyerFactory,
+    CompanyUserFactory,
+    DeliveryFactory,
+    InquiryFactory,
+    InspectionFactory,
+    MemberChargeFactory,
+    MembershipFactory,
+    ProjectFactory,
+    WorkPackageFactory,
 )
-from tests.factories import BuyerFactory, CompanyUserFactory, MembershipFactory
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 OCTOBER = datetime.date(2026, 10, 1)
@@ -80,41 +80,34 @@ class Books:
         `quantity`, `unit_price`, `passed` (list of inspected lots; default the quantity)
         and `charges` (amounts charged to the member for lateness)."""
         buyer = buyer or BuyerFactory()
-        inquiry = Inquiry.objects.create(
+        inquiry = InquiryFactory(
             network=self.network,
             reference=f"BILL-{next(_references):05d}",
             buyer=buyer,
-            entered_by=buyer.user,
             status=InquiryStatus.AWARDED,
             title="タンブラー鏡面研磨",
             description="SUS304",
             material=self.stainless,
-            quantity=500,
-            length_mm=90,
-            width_mm=90,
-            height_mm=150,
-            weight_kg="0.3",
+            finish_kind="",
+            finish_grit=None,
             desired_delivery_date=datetime.date(2026, 12, 1),
-            delivery_prefecture="13",
         )
         closing, offset, pay = terms
-        project = Project.objects.create(
+        project = ProjectFactory(
             inquiry=inquiry,
-            network=self.network,
-            lead=lead.company,
+            lead_user=lead,
             status=status,
             order_value_yen=order_value,
             delivery_date=datetime.date(2026, 12, 1),
             payment_closing_day=closing,
             payment_month_offset=offset,
             payment_day=pay,
-            opened_by=lead,
             accepted_at=accepted_at if status == ProjectStatus.ACCEPTED else None,
         )
         for spec in packages:
             worker = spec.get("member")
             quantity = spec["quantity"]
-            package = WorkPackage.objects.create(
+            package = WorkPackageFactory(
                 project=project,
                 process=self.buff,
                 material=self.stainless,
@@ -126,30 +119,14 @@ class Books:
                 status=PackageStatus.ACCEPTED,
             )
             for lot in spec.get("passed", [quantity]):
-                delivery = Delivery.objects.create(
-                    package=package, quantity=lot, shipped_by=worker or lead
-                )
-                Inspection.objects.create(
-                    delivery=delivery,
-                    quantity_received=lot,
-                    quantity_passed=lot,
-                    quantity_rejected=0,
-                    result=Inspection.Result.PASSED,
-                    inspected_by=lead,
-                )
+                delivery = DeliveryFactory(package=package, quantity=lot, shipped_by=worker or lead)
+                InspectionFactory(delivery=delivery, inspected_by=lead)  # everything passed
             for amount in spec.get("charges", []):
                 self.charge(package, amount, by=lead)
         return project
 
     def charge(self, package, amount, *, by, reason="納期遅延 2日"):
-        return MemberCharge.objects.create(
-            package=package,
-            member=package.member,
-            kind=MemberCharge.Kind.LATE,
-            amount_yen=amount,
-            reason=reason,
-            charged_by=by,
-        )
+        return MemberChargeFactory(package=package, amount_yen=amount, reason=reason, charged_by=by)
 
     def close(self, period=OCTOBER, actor=None):
         return close.monthly_close(network=self.network, period=period, actor=actor)
