@@ -16,7 +16,7 @@ from config.celery import app
 from core.transitions import history
 from tests.billing.books import OCTOBER, Books, issued, tokyo
 from tests.billing.test_monthly_close import five_projects, summary
-from tests.factories import NetworkFactory
+from tests.factories import NetworkFactory, SettlementRunFactory
 
 STALE = datetime.timedelta(seconds=settings.SETTLEMENT_RUN_STALE_SECONDS)
 NOVEMBER_5 = tokyo(2026, 11, 5, 9)
@@ -136,7 +136,7 @@ def test_a_broker_outage_leaves_the_run_for_a_later_scan(books, monkeypatch, tim
 @pytest.mark.parametrize("status", [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.REOPENED])
 def test_only_running_runs_are_resumed(network, status, time_machine, queued):
     time_machine.move_to(NOVEMBER_5, tick=False)
-    SettlementRun.objects.create(
+    SettlementRunFactory(
         network=network,
         kind=RunKind.MONTHLY_CLOSE,
         period=OCTOBER,
@@ -151,14 +151,14 @@ def test_an_annual_fee_run_and_a_run_without_heartbeat_are_resumed_by_their_task
     network, time_machine, queued
 ):
     time_machine.move_to(NOVEMBER_5, tick=False)
-    fees = SettlementRun.objects.create(
+    fees = SettlementRunFactory(
         network=network,
         kind=RunKind.ANNUAL_FEES,
         period=datetime.date(2026, 4, 1),
         heartbeat_at=NOVEMBER_5 - STALE - datetime.timedelta(seconds=1),
     )
     # A run started before the heartbeat existed (the field's migration left it empty).
-    SettlementRun.objects.create(
+    SettlementRunFactory(
         network=network, kind=RunKind.MONTHLY_CLOSE, period=OCTOBER, heartbeat_at=None
     )
     assert tasks.settlement_runs_resume_stale_task() == 2
@@ -189,7 +189,7 @@ def test_the_scan_skips_a_run_whose_chunk_transaction_is_open(network, time_mach
     """A worker inside a chunk's transaction holds the run's row: the scan skips it rather
     than waiting, even with an old heartbeat (a chunk slower than the threshold)."""
     time_machine.move_to(NOVEMBER_5, tick=False)
-    run = SettlementRun.objects.create(
+    run = SettlementRunFactory(
         network=network,
         kind=RunKind.MONTHLY_CLOSE,
         period=OCTOBER,
@@ -221,7 +221,7 @@ def test_the_scan_skips_a_run_whose_chunk_transaction_is_open(network, time_mach
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_scans_claim_a_stale_run_once(network, time_machine):
     time_machine.move_to(NOVEMBER_5, tick=False)
-    run = SettlementRun.objects.create(
+    run = SettlementRunFactory(
         network=network,
         kind=RunKind.MONTHLY_CLOSE,
         period=OCTOBER,
