@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from core import events
 from core.errors import BrokerageError
+from core.transitions import transition_many
 from members.models import Buyer, Company, Network
 
 from . import tax
@@ -407,13 +408,19 @@ class IssueBatch:
         """Cancel the stale documents: only status and the cancel fields change."""
         run, actor = self.run, self.actor
         by = actor if actor is not None and actor.is_authenticated else run.reopened_by
-        Document.objects.filter(
-            pk__in=[d.pk for d in self.stale], status=DocumentStatus.ISSUED
-        ).update(
-            status=DocumentStatus.CANCELLED,
-            cancel_reason=run.reopen_reason,
-            cancelled_by=by,
-            cancelled_at=timezone.now(),
+        transition_many(
+            Document.objects.filter(
+                pk__in=[d.pk for d in self.stale], status=DocumentStatus.ISSUED
+            ),
+            to=DocumentStatus.CANCELLED,
+            allowed=Document.TRANSITIONS,
+            actor=by,
+            reason=run.reopen_reason,
+            changes={
+                "cancel_reason": run.reopen_reason,
+                "cancelled_by": by,
+                "cancelled_at": timezone.now(),
+            },
         )
         for old in self.stale:
             events.record(

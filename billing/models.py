@@ -148,6 +148,13 @@ class Document(models.Model):
     no registration number (T + 13 digits), so the recipient cannot deduct the tax on it.
     """
 
+    TRANSITIONS = {
+        # Never edited: a reopened month's recomputation cancels a changed document (reason,
+        # who and when on the row) and issues its replacement (`replaces`).
+        DocumentStatus.ISSUED: {DocumentStatus.CANCELLED},
+        DocumentStatus.CANCELLED: set(),
+    }
+
     # Indexes: the composite ones below serve network, issuer and recipient; an index per
     # foreign key would only slow down the close, which inserts ~50,000 documents at a time.
     network = models.ForeignKey(

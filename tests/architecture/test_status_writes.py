@@ -33,9 +33,6 @@ ALLOWED = {
     "back to pending for a fresh round of attempts (same bookkeeping as above)",
     ("core/idempotency.py", "status"): "an idempotency key's record (in progress → done), "
     "the API's request bookkeeping",
-    ("billing/issuing.py", "status"): "a reopened month's stale documents cancelled in bulk "
-    "(issued → cancelled with cancel_reason/by/at on the row); to move to "
-    "transition_many with a Document.TRANSITIONS table",
 }
 
 
